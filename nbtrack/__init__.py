@@ -1,0 +1,78 @@
+"""nbtrack: experiment tracking that lives inside the Jupyter notebook.
+
+``import nbtrack`` is cheap: the public names below are imported on first use (PEP 562), so pandas,
+SQLAlchemy and friends load only when a run starts or a query runs.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "start_run": "nbtrack.api",
+    "active_run": "nbtrack.api",
+    "log": "nbtrack.api",
+    "log_params": "nbtrack.api",
+    "set_tags": "nbtrack.api",
+    "end_run": "nbtrack.api",
+    "runs": "nbtrack.api",
+    "get_run": "nbtrack.api",
+    "configure": "nbtrack.api",
+    "Session": "nbtrack.api",
+    "Run": "nbtrack.tracking.run",
+    "RunRecord": "nbtrack.query.records",
+    "Status": "nbtrack.model",
+    "NbtrackError": "nbtrack.errors",
+    "FilterError": "nbtrack.errors",
+    "RunNotFound": "nbtrack.errors",
+    "MetricNotFound": "nbtrack.errors",
+    "StoreError": "nbtrack.errors",
+    "SchemaError": "nbtrack.errors",
+    "RunStateError": "nbtrack.errors",
+    "NbtrackWarning": "nbtrack.errors",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+if TYPE_CHECKING:
+    from nbtrack.api import (
+        Session,
+        active_run,
+        configure,
+        end_run,
+        get_run,
+        log,
+        log_params,
+        runs,
+        set_tags,
+        start_run,
+    )
+    from nbtrack.errors import (
+        FilterError,
+        MetricNotFound,
+        NbtrackError,
+        NbtrackWarning,
+        RunNotFound,
+        RunStateError,
+        SchemaError,
+        StoreError,
+    )
+    from nbtrack.model import Status
+    from nbtrack.query.records import RunRecord
+    from nbtrack.tracking.run import Run
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nbtrack' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

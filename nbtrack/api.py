@@ -1,0 +1,135 @@
+"""The public functions behind ``import nbtrack`` — thin wiring of tracking and query.
+
+One :class:`Session` per process holds the configuration, the opened stores and the tracker; the
+functions below use the default session. Tests and embedding applications can make their own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from nbtrack.config import NbtrackConfig
+from nbtrack.store.engine import as_store_url, discover_store_url
+from nbtrack.store.liveness import reconcile_crashed
+from nbtrack.store.store import Store, StoreRegistry
+from nbtrack.tracking.run import Run
+from nbtrack.tracking.tracker import Tracker
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from nbtrack.query.records import RunRecord
+
+
+class Session:
+    """Configuration + stores + tracker of one process (or one test)."""
+
+    def __init__(self, config: NbtrackConfig | None = None) -> None:
+        self.config = config or NbtrackConfig.from_environment()
+        self.registry = StoreRegistry()
+        self.tracker = Tracker(self.config, self.registry)
+
+    def store(self, store: str | None = None) -> Store:
+        """The opened store: ``store`` (URL or path) if given, else the configured/discovered one."""
+        url = as_store_url(store) if store else discover_store_url(self.config.store)
+        return self.registry.get(url, self.config.artifacts, self.config.busy_timeout)
+
+    def reconciled(self, store: str | None = None) -> Store:
+        """The store, after marking runs of dead processes CRASHED (so reads are honest)."""
+        opened = self.store(store)
+        reconcile_crashed(opened, self.config.crash_timeout)
+        return opened
+
+
+class _Default:
+    """Holder of the process's default session, created on first use."""
+
+    def __init__(self) -> None:
+        self._session: Session | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Session:
+        with self._lock:
+            if self._session is None:
+                self._session = Session()
+            return self._session
+
+
+_default = _Default()
+
+
+def session() -> Session:
+    """The process's default session."""
+    return _default.get()
+
+
+def configure(**settings: Any) -> NbtrackConfig:
+    """Change settings (``store=``, ``artifacts=``, ``flush_interval=``...) for later runs and reads."""
+    config = session().config
+    for name, value in settings.items():
+        if not config.has_trait(name):
+            known = ", ".join(sorted(config.trait_names(config=True)))
+            raise TypeError(f"unknown nbtrack setting {name!r} (known: {known})")
+        setattr(config, name, value)
+    return config
+
+
+def start_run(
+    name: str | None = None,
+    experiment: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    **attributes: Any,
+) -> Run:
+    """Start a run (use it with ``with``); it becomes the active run for :func:`log`."""
+    return session().tracker.start_run(name, experiment, params, tags, **attributes)
+
+
+def active_run() -> Run | None:
+    """The run that :func:`log` would log to, if any."""
+    return session().tracker.active_run
+
+
+def log(metrics: Mapping[str, Any] | None = None, /, *, step: int | None = None, **kw: Any) -> None:
+    """Log metric points into the active run (see :meth:`Run.log`)."""
+    session().tracker.require_active().log(metrics, step=step, **kw)
+
+
+def log_params(params: Mapping[str, Any] | None = None, /, **kw: Any) -> None:
+    """Record params on the active run."""
+    session().tracker.require_active().log_params(params, **kw)
+
+
+def set_tags(tags: Mapping[str, Any] | None = None, /, **kw: Any) -> None:
+    """Set tags on the active run."""
+    session().tracker.require_active().set_tags(tags, **kw)
+
+
+def end_run(status: str = "FINISHED") -> None:
+    """End the active run."""
+    session().tracker.require_active().end(status)
+
+
+def runs(
+    filter: str | None = None,
+    experiment: str | Sequence[str] | None = None,
+    order_by: str | Sequence[str] | None = None,
+    limit: int | None = None,
+    store: str | None = None,
+) -> pd.DataFrame:
+    """Runs matching ``filter`` (MLflow search syntax, plus OR/NOT/parentheses) as a DataFrame."""
+    from nbtrack.query.frames import runs_frame, select_runs
+
+    stmt = select_runs(filter, experiment, order_by, limit)
+    return runs_frame(session().reconciled(store), stmt)
+
+
+def get_run(ref: Any, store: str | None = None) -> RunRecord:
+    """One run by seq number (``12`` or ``"#12"``), run id, or unique run id prefix."""
+    from nbtrack.query.records import load_run
+    from nbtrack.query.resolve import resolve_run_id
+
+    opened = session().reconciled(store)
+    return load_run(opened, resolve_run_id(opened, ref))

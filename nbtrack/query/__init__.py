@@ -1,0 +1,1 @@
+"""nbtrack.query layer (see ARCHITECTURE.md)."""

@@ -1,0 +1,56 @@
+"""Metric histories: a run's points for one key, read back from chunk rows."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from nbtrack.errors import MetricNotFound
+from nbtrack.store import schema as t
+from nbtrack.store.chunks import Points, concat, decode
+from nbtrack.store.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def metric_keys(store: Store, run_id: str) -> list[str]:
+    """The metric keys a run has logged, sorted."""
+    with store.read() as conn:
+        rows = conn.execute(
+            sa.select(t.metric_summaries.c.key)
+            .where(t.metric_summaries.c.run_id == run_id)
+            .order_by(t.metric_summaries.c.key)
+        )
+        return [r[0] for r in rows]
+
+
+def load_points(store: Store, run_id: str, key: str) -> Points:
+    """Every point of ``key`` in run ``run_id``, in logging order (MetricNotFound if none)."""
+    c = t.metric_chunks.c
+    with store.read() as conn:
+        rows = conn.execute(
+            sa.select(c.count, c.encoding, c.steps, c["values"], c.times)
+            .where(c.run_id == run_id, c.key == key)
+            .order_by(c.chunk)
+        ).all()
+    if not rows:
+        known = metric_keys(store, run_id)
+        if key not in known:
+            listing = ", ".join(repr(k) for k in known) or "none"
+            raise MetricNotFound(f"run {run_id} has no metric {key!r} (it has: {listing})")
+    return concat([decode(*row) for row in rows])
+
+
+def history_frame(points: Points) -> pd.DataFrame:
+    """Points as a DataFrame with columns step, value, timestamp (UTC datetimes)."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "step": points.steps,
+            "value": points.values,
+            "timestamp": pd.to_datetime(points.times, unit="s", utc=True),
+        }
+    )

@@ -1,0 +1,1 @@
+"""nbtrack.store layer (see ARCHITECTURE.md)."""

@@ -1,0 +1,166 @@
+"""Write operations on a store: experiments, run creation (with its human ``seq``), batched writes.
+
+The background writer hands one :class:`Batch` per flush to :func:`write_batch`, which lands it in a
+single transaction: either all of a flush is persisted or none of it is (and the writer retries).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from nbtrack.model import Status
+from nbtrack.store import schema as t
+from nbtrack.store.chunks import EncodedChunk
+from nbtrack.store.store import Store
+
+_CREATE_ATTEMPTS = 8
+
+
+@dataclass
+class Batch:
+    """Everything one flush writes, as rows ready for the tables."""
+
+    chunks: list[tuple[str, str, int, EncodedChunk]] = field(default_factory=list)
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+    params: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+    ends: list[dict[str, Any]] = field(default_factory=list)
+    heartbeats: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return any(
+            (self.chunks, self.summaries, self.params, self.tags, self.notes, self.artifacts,
+             self.ends, self.heartbeats)
+        )
+
+
+def _insert_for(conn: sa.Connection, table: sa.Table) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+def upsert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows, replacing the non-key columns of rows whose primary key exists."""
+    if not rows:
+        return
+    stmt = _insert_for(conn, table)
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
+    )
+    conn.execute(stmt, list(rows))
+
+
+def experiment_id(conn: sa.Connection, name: str) -> int:
+    """The id of experiment ``name``, created if it does not exist yet."""
+    found = conn.execute(
+        sa.select(t.experiments.c.experiment_id).where(t.experiments.c.name == name)
+    ).scalar()
+    if found is not None:
+        return int(found)
+    result = conn.execute(t.experiments.insert().values(name=name, created=time.time()))
+    return int(result.inserted_primary_key[0])
+
+
+def create_run(store: Store, run: dict[str, Any], experiment: str) -> int:
+    """Insert a RUNNING run (``run`` holds its columns but seq/experiment_id); return its seq."""
+    with store.translate("create a run in"):
+        for attempt in range(_CREATE_ATTEMPTS):
+            try:
+                with store.engine.connect().execution_options(nbtrack_write=True) as conn:
+                    with conn.begin():
+                        exp_id = experiment_id(conn, experiment)
+                        next_seq = sa.select(sa.func.coalesce(sa.func.max(t.runs.c.seq), 0) + 1)
+                        seq = int(conn.execute(next_seq).scalar_one())
+                        conn.execute(
+                            t.runs.insert().values(
+                                **run, seq=seq, experiment_id=exp_id, status=Status.RUNNING.value
+                            )
+                        )
+                    return seq
+            except sa.exc.IntegrityError:
+                # Another process took this seq or created this experiment at the same moment
+                # (PostgreSQL; SQLite serialises writers): try again with fresh numbers.
+                if attempt == _CREATE_ATTEMPTS - 1:
+                    raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def write_batch(store: Store, batch: Batch) -> None:
+    """Persist one flush in a single transaction."""
+    with store.write() as conn:
+        if batch.chunks:
+            conn.execute(
+                t.metric_chunks.insert(),
+                [
+                    {
+                        "run_id": run_id,
+                        "key": key,
+                        "chunk": number,
+                        "count": c.count,
+                        "encoding": c.encoding,
+                        "steps": c.steps,
+                        "values": c.values,
+                        "times": c.times,
+                    }
+                    for run_id, key, number, c in batch.chunks
+                ],
+            )
+        upsert(conn, t.metric_summaries, batch.summaries)
+        upsert(conn, t.params, batch.params)
+        upsert(conn, t.tags, batch.tags)
+        upsert(conn, t.artifacts, batch.artifacts)
+        if batch.notes:
+            conn.execute(t.notes.insert(), batch.notes)
+        if batch.heartbeats:
+            _heartbeat(conn, batch.heartbeats)
+        for end in batch.ends:
+            conn.execute(
+                t.runs.update()
+                .where(t.runs.c.run_id == end["run_id"])
+                .values(status=end["status"], end_time=end["end_time"], error=end["error"])
+            )
+
+
+def _heartbeat(conn: sa.Connection, run_ids: Sequence[str]) -> None:
+    # A run wrongly reported CRASHED (e.g. a laptop that slept) comes back to RUNNING with its heartbeat.
+    conn.execute(
+        t.runs.update()
+        .where(t.runs.c.run_id.in_(run_ids))
+        .where(t.runs.c.status.in_([Status.RUNNING.value, Status.CRASHED.value]))
+        .values(heartbeat=time.time(), status=Status.RUNNING.value, end_time=None)
+    )
+
+
+def update_run(store: Store, run_id: str, **values: Any) -> None:
+    """Set columns of one run (attributes captured after start, e.g. source or context)."""
+    with store.write() as conn:
+        conn.execute(t.runs.update().where(t.runs.c.run_id == run_id).values(**values))
+
+
+def delete_runs(store: Store, run_ids: Iterable[str]) -> int:
+    """Delete runs and everything that belongs to them; artifact files are left to ``gc``."""
+    ids = list(run_ids)
+    deleted = 0
+    with store.write() as conn:
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            for table in (
+                t.metric_chunks, t.metric_summaries, t.params, t.tags, t.notes, t.artifacts
+            ):
+                conn.execute(table.delete().where(table.c.run_id.in_(part)))
+            deleted += conn.execute(t.runs.delete().where(t.runs.c.run_id.in_(part))).rowcount
+    return deleted

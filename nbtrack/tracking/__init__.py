@@ -1,0 +1,1 @@
+"""nbtrack.tracking layer (see ARCHITECTURE.md)."""
