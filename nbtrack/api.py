@@ -56,6 +56,12 @@ class _Default:
                 self._session = Session()
             return self._session
 
+    def swap(self, session: Session | None) -> Session | None:
+        """Install ``session`` as the default; return the previous one (used by nbtrack.testing)."""
+        with self._lock:
+            previous, self._session = self._session, session
+            return previous
+
 
 _default = _Default()
 

@@ -78,9 +78,18 @@ def sqlite_path(url: str) -> Path | None:
 
 def create_store_engine(url: str, busy_timeout: float = 30.0) -> Engine:
     """An engine for ``url``; SQLite gets WAL, a busy timeout and IMMEDIATE write transactions."""
-    u = make_url(url)
+    try:
+        u = make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise StoreError(f"not a valid store URL: {url!r} ({exc})") from exc
     if u.get_backend_name() != "sqlite":
-        return sa.create_engine(u, pool_pre_ping=True)
+        try:
+            return sa.create_engine(u, pool_pre_ping=True)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            hint = " (for PostgreSQL: pip install 'nbtrack[postgres]')" if "postgres" in url else ""
+            raise StoreError(
+                f"cannot use the store URL {display_url(url)}: {exc}{hint}"
+            ) from exc
     path = sqlite_path(url)
     if path is not None:
         try:

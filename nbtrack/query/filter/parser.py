@@ -44,10 +44,10 @@ from nbtrack.query.filter.syntax import (
 )
 from nbtrack.query.filter.tokens import Kind, Token, tokenize
 
-MAX_DEPTH = 50  # nested parentheses / NOT
+MAX_DEPTH = 32  # nested parentheses / NOT: keeps compiling far from the recursion limit
 MAX_COMPARISONS = 300  # SQLite nests AND/OR chains; its expression depth limit is 1000
-MAX_FIELDS = 32  # one join per distinct field; SQLite joins at most 64 tables
-MAX_IN_VALUES = 1000
+MAX_FIELDS = 32  # one join per distinct metric/param/tag; SQLite joins at most 64 tables
+MAX_VALUES = 10_000  # bound parameters: SQLite takes at most 32766 per statement
 MAX_ORDER_KEYS = 16
 
 COMPARISON_OPS = {"=": Op.EQ, "!=": Op.NE, "<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE}
@@ -65,6 +65,7 @@ class _Parser:
         self.index = 0
         self.depth = 0
         self.comparisons = 0
+        self.values = 0
         self.fields: set[Field] = set()
 
     # -- cursor ---------------------------------------------------------------------------------
@@ -152,7 +153,8 @@ class _Parser:
         self.comparisons += 1
         if self.comparisons > MAX_COMPARISONS:
             raise self.error(f"too many comparisons (more than {MAX_COMPARISONS})", start)
-        self.fields.add(target)
+        if target.kind is not FieldKind.ATTRIBUTE:
+            self.fields.add(target)
         if len(self.fields) > MAX_FIELDS:
             raise self.error(f"too many different fields (more than {MAX_FIELDS})", start)
         return self.parse_condition(target, start)
@@ -198,8 +200,6 @@ class _Parser:
         while self.token.kind is Kind.COMMA:
             self.advance()
             values.append(self.parse_value(target, op, "a value after ','"))
-            if len(values) > MAX_IN_VALUES:
-                raise self.error(f"too many values in the IN list (more than {MAX_IN_VALUES})")
         self.expect(Kind.RPAREN, "',' or ')' to close the IN list")
         return tuple(values)
 
@@ -220,6 +220,9 @@ class _Parser:
             raise self.error("NULL can only follow IS or IS NOT (write 'IS NULL')")
         else:
             raise self.unexpected(expected)
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise self.error(f"too many values (more than {MAX_VALUES})")
         try:
             operand(target, op, value)
         except OperandError as exc:
