@@ -24,9 +24,9 @@ class NbtrackConfig(Configurable):
         "",
         help="SQLAlchemy URL or path of a SQLite file; empty means discover (.nbtrack/, git root, cwd).",
     ).tag(config=True)
-    artifacts = Unicode(
-        "", help="fsspec URL of the artifact root; empty means <store dir>/artifacts."
-    ).tag(config=True)
+    artifacts = Unicode("", help="fsspec URL of the artifact root; empty means <store dir>/artifacts.").tag(
+        config=True
+    )
     flush_interval = Float(
         0.5, help="Seconds between background flushes of logged points (latency bound)."
     ).tag(config=True)

@@ -8,5 +8,5 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e ".[notebook]"
 mkdir -p .nbtrack            # the store lives here: the notebook and the CLI both find it by walking up
-.venv/bin/jupyter execute --inplace=false notebooks/quickstart.ipynb
+.venv/bin/jupyter execute notebooks/quickstart.ipynb
 .venv/bin/nbtrack ls --limit 20

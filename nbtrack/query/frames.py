@@ -20,7 +20,16 @@ from nbtrack.store.values import decode_param
 if TYPE_CHECKING:
     import pandas as pd
 
-BASE_COLUMNS = ["run_id", "seq", "name", "experiment", "status", "start_time", "end_time", "duration"]
+BASE_COLUMNS = [
+    "run_id",
+    "seq",
+    "name",
+    "experiment",
+    "status",
+    "start_time",
+    "end_time",
+    "duration",
+]
 
 
 def select_runs(
@@ -57,6 +66,9 @@ def runs_frame(store: Store, stmt: sa.Select[Any]) -> pd.DataFrame:
     import pandas as pd
 
     ids = stmt.with_only_columns(t.runs.c.run_id).scalar_subquery()
+    params: Sequence[Any] = ()
+    metrics: Sequence[Any] = ()
+    tags: Sequence[Any] = ()
     with store.read() as conn:
         rows = conn.execute(stmt).all()
         if rows:
@@ -64,8 +76,6 @@ def runs_frame(store: Store, stmt: sa.Select[Any]) -> pd.DataFrame:
             params = _children(conn, t.params, ids, restricted)
             metrics = _children(conn, t.metric_summaries, ids, restricted)
             tags = _children(conn, t.tags, ids, restricted)
-        else:
-            params = metrics = tags = []
     n = len(rows)
     index = {row[0]: i for i, row in enumerate(rows)}
     columns: dict[str, list[Any]] = {

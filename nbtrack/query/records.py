@@ -96,40 +96,39 @@ def load_run(store: Store, run_id: str) -> RunRecord:
             .where(r.run_id == run_id)
         ).one()
         params = conn.execute(sa.select(t.params).where(t.params.c.run_id == run_id)).all()
-        sums = conn.execute(
-            sa.select(t.metric_summaries).where(t.metric_summaries.c.run_id == run_id)
-        ).all()
+        sums = conn.execute(sa.select(t.metric_summaries).where(t.metric_summaries.c.run_id == run_id)).all()
         tags = conn.execute(sa.select(t.tags).where(t.tags.c.run_id == run_id)).all()
-        notes = conn.execute(
-            sa.select(t.notes.c.text).where(t.notes.c.run_id == run_id).order_by(t.notes.c.note_id)
-        ).scalars().all()
+        notes = (
+            conn.execute(
+                sa.select(t.notes.c.text).where(t.notes.c.run_id == run_id).order_by(t.notes.c.note_id)
+            )
+            .scalars()
+            .all()
+        )
         arts = conn.execute(
             sa.select(t.artifacts).where(t.artifacts.c.run_id == run_id).order_by(t.artifacts.c.name)
         ).all()
     info = run_info(row._mapping)
-    summaries = {
-        s.key: MetricSummary(
-            s.key,
-            float("nan") if s.last is None else s.last,
-            s.last_step,
-            float("nan") if s.min is None else s.min,
-            float("nan") if s.max is None else s.max,
-            s.count,
+    nan = float("nan")
+    summaries = {}
+    for row in sums:
+        s = row._mapping  # `row.count` would be the tuple method
+        summaries[s["key"]] = MetricSummary(
+            s["key"],
+            nan if s["last"] is None else s["last"],
+            s["last_step"],
+            nan if s["min"] is None else s["min"],
+            nan if s["max"] is None else s["max"],
+            s["count"],
         )
-        for s in sums
-    }
     return RunRecord(
         info=info,
-        params={
-            p.key: decode_param(p.value_json, p.value_str, p.value_num, p.vtype) for p in params
-        },
+        params={p.key: decode_param(p.value_json, p.value_str, p.value_num, p.vtype) for p in params},
         metrics={k: s.last for k, s in summaries.items()},
         summaries=summaries,
         tags={g.key: g.value for g in tags},
         notes=list(notes),
-        artifacts=[
-            ArtifactInfo(a.name, a.mime, a.size, a.sha256, a.uri, a.created) for a in arts
-        ],
+        artifacts=[ArtifactInfo(a.name, a.mime, a.size, a.sha256, a.uri, a.created) for a in arts],
         param_origins={p.key: p.origin for p in params},
         _store=store,
     )

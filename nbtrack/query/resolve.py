@@ -33,8 +33,7 @@ def resolve_run_id(store: Store, ref: Any) -> str:
         if len(text) >= MIN_PREFIX:
             matches = (
                 conn.execute(
-                    sa.select(runs.run_id).where(runs.run_id.startswith(text, autoescape=True))
-                    .limit(3)
+                    sa.select(runs.run_id).where(runs.run_id.startswith(text, autoescape=True)).limit(3)
                 )
                 .scalars()
                 .all()

@@ -87,9 +87,7 @@ def decode(count: int, encoding: int, steps: bytes, values: bytes, times: bytes)
 def concat(parts: Sequence[Points]) -> Points:
     """Join decoded chunks in order."""
     if not parts:
-        return Points(
-            np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.float64)
-        )
+        return Points(np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.float64))
     if len(parts) == 1:
         return parts[0]
     return Points(

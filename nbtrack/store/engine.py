@@ -87,18 +87,14 @@ def create_store_engine(url: str, busy_timeout: float = 30.0) -> Engine:
             return sa.create_engine(u, pool_pre_ping=True)
         except (sa.exc.ArgumentError, ImportError) as exc:
             hint = " (for PostgreSQL: pip install 'nbtrack[postgres]')" if "postgres" in url else ""
-            raise StoreError(
-                f"cannot use the store URL {display_url(url)}: {exc}{hint}"
-            ) from exc
+            raise StoreError(f"cannot use the store URL {display_url(url)}: {exc}{hint}") from exc
     path = sqlite_path(url)
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the store folder for {display_url(url)}: {exc}") from exc
-    engine = sa.create_engine(
-        u, connect_args={"timeout": busy_timeout, "check_same_thread": False}
-    )
+    engine = sa.create_engine(u, connect_args={"timeout": busy_timeout, "check_same_thread": False})
     _install_sqlite_hooks(engine, busy_timeout)
     return engine
 

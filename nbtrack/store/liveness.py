@@ -45,7 +45,11 @@ def reconcile_crashed(store: Store, crash_timeout: float, now: float | None = No
     with store.read() as conn:
         rows = conn.execute(
             sa.select(
-                t.runs.c.run_id, t.runs.c.host, t.runs.c.pid, t.runs.c.heartbeat, t.runs.c.start_time
+                t.runs.c.run_id,
+                t.runs.c.host,
+                t.runs.c.pid,
+                t.runs.c.heartbeat,
+                t.runs.c.start_time,
             ).where(running)
         ).all()
     dead = [
@@ -66,9 +70,7 @@ def reconcile_crashed(store: Store, crash_timeout: float, now: float | None = No
             ).all()
         )
         for r in dead:
-            end = max(
-                x for x in (r.start_time, r.heartbeat, last_points.get(r.run_id)) if x is not None
-            )
+            end = max(x for x in (r.start_time, r.heartbeat, last_points.get(r.run_id)) if x is not None)
             conn.execute(
                 t.runs.update()
                 .where(t.runs.c.run_id == r.run_id)

@@ -33,9 +33,7 @@ metadata = MetaData(
 
 
 def _run_fk() -> Column[str]:
-    return Column(
-        "run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
-    )
+    return Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
 
 
 experiments = Table(
@@ -123,9 +121,7 @@ notes = Table(
     "notes",
     metadata,
     Column("note_id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
     Column("created", Float, nullable=False),
     Column("text", Text, nullable=False),
     Index(None, "run_id"),

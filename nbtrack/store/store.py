@@ -53,13 +53,9 @@ class Store:
             raise
         except sa.exc.SQLAlchemyError as exc:
             cause = getattr(exc, "orig", None) or exc
-            raise StoreError(
-                f"cannot {doing} the nbtrack store at {self.display_url}: {cause}"
-            ) from exc
+            raise StoreError(f"cannot {doing} the nbtrack store at {self.display_url}: {cause}") from exc
         except OSError as exc:
-            raise StoreError(
-                f"cannot {doing} the nbtrack store at {self.display_url}: {exc}"
-            ) from exc
+            raise StoreError(f"cannot {doing} the nbtrack store at {self.display_url}: {exc}") from exc
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sa.Connection]:

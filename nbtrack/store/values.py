@@ -75,6 +75,7 @@ def encode_param(key: str, value: Any) -> EncodedParam:
             stacklevel=3,
         )
         return EncodedParam(json.dumps(text), text, None, "repr")
+    num: float | None
     if isinstance(plain, bool):
         vtype, num = "bool", float(plain)
     elif isinstance(plain, int):

@@ -36,8 +36,16 @@ class Batch:
 
     def __bool__(self) -> bool:
         return any(
-            (self.chunks, self.summaries, self.params, self.tags, self.notes, self.artifacts,
-             self.ends, self.heartbeats)
+            (
+                self.chunks,
+                self.summaries,
+                self.params,
+                self.tags,
+                self.notes,
+                self.artifacts,
+                self.ends,
+                self.heartbeats,
+            )
         )
 
 
@@ -71,8 +79,10 @@ def experiment_id(conn: sa.Connection, name: str) -> int:
     ).scalar()
     if found is not None:
         return int(found)
-    result = conn.execute(t.experiments.insert().values(name=name, created=time.time()))
-    return int(result.inserted_primary_key[0])
+    result = conn.execute(
+        t.experiments.insert().values(name=name, created=time.time()).returning(t.experiments.c.experiment_id)
+    )
+    return int(result.scalar_one())
 
 
 def create_run(store: Store, run: dict[str, Any], experiment: str) -> int:
@@ -159,7 +169,12 @@ def delete_runs(store: Store, run_ids: Iterable[str]) -> int:
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             for table in (
-                t.metric_chunks, t.metric_summaries, t.params, t.tags, t.notes, t.artifacts
+                t.metric_chunks,
+                t.metric_summaries,
+                t.params,
+                t.tags,
+                t.notes,
+                t.artifacts,
             ):
                 conn.execute(table.delete().where(table.c.run_id.in_(part)))
             deleted += conn.execute(t.runs.delete().where(t.runs.c.run_id.in_(part))).rowcount

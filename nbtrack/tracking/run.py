@@ -20,7 +20,7 @@ from nbtrack.errors import NbtrackError, RunStateError
 from nbtrack.model import ParamOrigin, Status
 from nbtrack.store.artifacts import guess_mime
 from nbtrack.store.values import encode_param
-from nbtrack.tracking.values import check_key, merged, metric_value, step_value
+from nbtrack.tracking.values import merged, metric_value, step_value
 from nbtrack.tracking.writer import RunSink, Writer
 
 if TYPE_CHECKING:
@@ -65,9 +65,7 @@ class Run:
         return f"<nbtrack Run #{self.seq}{label} {self.status.value} experiment={self.experiment!r}>"
 
     # -- logging (hot path) ------------------------------------------------------------------
-    def log(
-        self, metrics: Mapping[str, Any] | None = None, /, *, step: int | None = None, **kw: Any
-    ) -> None:
+    def log(self, metrics: Mapping[str, Any] | None = None, /, *, step: int | None = None, **kw: Any) -> None:
         """Log metric points (``run.log(loss=0.3, step=5)`` or ``run.log({"val/loss": 0.3})``).
 
         No I/O here: the point is queued for the background writer. Without ``step`` each key counts

@@ -52,9 +52,7 @@ def new_run_id() -> str:
 class Tracker:
     """Starts runs, knows the active one, and owns the process's background writer."""
 
-    def __init__(
-        self, config: NbtrackConfig | None = None, registry: StoreRegistry | None = None
-    ) -> None:
+    def __init__(self, config: NbtrackConfig | None = None, registry: StoreRegistry | None = None) -> None:
         self.config = config or NbtrackConfig.from_environment()
         self.registry = registry or StoreRegistry()
         self._writer: Writer | None = None
@@ -62,7 +60,13 @@ class Tracker:
         self._lock = threading.Lock()
         self._uncaught: BaseException | None = None
         ref = weakref.ref(self)
-        atexit.register(lambda: (t := ref()) and t.close())
+
+        def close_at_exit() -> None:
+            tracker = ref()
+            if tracker is not None:
+                tracker.close()
+
+        atexit.register(close_at_exit)
 
     @property
     def writer(self) -> Writer:
@@ -135,9 +139,7 @@ class Tracker:
         """The active run, or a RunStateError explaining how to start one."""
         run = self.active_run
         if run is None:
-            raise RunStateError(
-                "no active run: use `with nbtrack.start_run():` or put %%track on the cell"
-            )
+            raise RunStateError("no active run: use `with nbtrack.start_run():` or put %%track on the cell")
         return run
 
     def forget(self, run: Run) -> None:
@@ -153,9 +155,7 @@ class Tracker:
         previous = sys.excepthook
         ref = weakref.ref(self)
 
-        def hook(
-            exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
-        ) -> None:
+        def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
             tracker = ref()
             if tracker is not None:
                 tracker._uncaught = exc

@@ -31,8 +31,7 @@ def metric_value(key: str, value: Any) -> float:
         except (TypeError, ValueError) as exc:
             raise TypeError(f"metric {key!r} must be a number: {exc}") from exc
     raise TypeError(
-        f"metric {key!r} must be a number (int, float or a numpy/torch scalar), "
-        f"got {type(value).__name__}"
+        f"metric {key!r} must be a number (int, float or a numpy/torch scalar), got {type(value).__name__}"
     )
 
 

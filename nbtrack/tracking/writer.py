@@ -11,6 +11,7 @@ reported, so the user's loop never hangs.
 from __future__ import annotations
 
 import collections
+import itertools
 import os
 import threading
 import time
@@ -63,7 +64,13 @@ class Writer:
         self.wake_at = max(100, self.max_buffered // 4)
         self._reset_state()
         ref = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: (w := ref()) and w._reset_state())
+
+        def reset_in_child() -> None:
+            writer = ref()
+            if writer is not None:
+                writer._reset_state()
+
+        os.register_at_fork(after_in_child=reset_in_child)
 
     def _reset_state(self) -> None:
         self.points: collections.deque[Point] = collections.deque()
@@ -123,8 +130,9 @@ class Writer:
         try:
             self._flush(raise_errors=True)
         except StoreError as exc:
-            warnings.warn(f"nbtrack: could not save the last logged data: {exc}", NbtrackWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"nbtrack: could not save the last logged data: {exc}", NbtrackWarning, stacklevel=2
+            )
 
     # -- writer thread -------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -208,9 +216,7 @@ def _drain(queue: collections.deque[Any]) -> list[Any]:
 
 def _stores_of(ops: list[Op], points: list[Point], sinks: Iterable[RunSink]) -> list[Store]:
     seen: dict[int, Store] = {}
-    for item in (*ops, *points):
-        seen.setdefault(id(item[0].store), item[0].store)
-    for sink in sinks:
+    for sink in itertools.chain((o[0] for o in ops), (p[0] for p in points), sinks):
         seen.setdefault(id(sink.store), sink.store)
     return list(seen.values())
 

@@ -38,7 +38,9 @@ def test_any_points_round_trip(points: list[tuple[int, float, float]]) -> None:
 
 def test_non_finite_values_keep_their_bits() -> None:
     got = _roundtrip([0, 1, 2], [math.nan, math.inf, -math.inf], [1.0, 2.0, 3.0])
-    assert math.isnan(got.values[0]) and got.values[1] == math.inf and got.values[2] == -math.inf
+    assert math.isnan(got.values[0])
+    assert got.values[1] == math.inf
+    assert got.values[2] == -math.inf
 
 
 def test_a_smooth_curve_packs_to_about_ten_bytes_a_point() -> None:
@@ -55,5 +57,6 @@ def test_concat_keeps_order() -> None:
     a = _roundtrip([0, 1], [1.0, 2.0], [1.0, 1.0])
     b = _roundtrip([2], [3.0], [2.0])
     joined = chunks.concat([a, b])
-    assert joined.steps.tolist() == [0, 1, 2] and joined.values.tolist() == [1.0, 2.0, 3.0]
+    assert joined.steps.tolist() == [0, 1, 2]
+    assert joined.values.tolist() == [1.0, 2.0, 3.0]
     assert len(chunks.concat([])) == 0

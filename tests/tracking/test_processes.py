@@ -37,9 +37,7 @@ def test_four_processes_logging_at_once_lose_no_point(session: Session, store_pa
                 run.log(step=step, loss=step * 0.5, acc=1.0)
         print(run.seq)
     """
-    procs = [
-        _python(code, store_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(4)
-    ]
+    procs = [_python(code, store_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(4)]
     for p in procs:
         assert p.stdin is not None
         p.stdin.write("go\n")
@@ -130,5 +128,6 @@ def test_uncaught_exception_at_exit_records_failed(session: Session, store_path:
     assert "boom in the script" in err
     record = nbtrack.get_run(int(out))
     assert record.status is Status.FAILED
-    assert record.info.error is not None and "boom in the script" in record.info.error
+    assert record.info.error is not None
+    assert "boom in the script" in record.info.error
     assert record.metrics == {"loss": 1.0}

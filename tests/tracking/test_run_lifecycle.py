@@ -55,7 +55,7 @@ def test_seq_numbers_count_up_across_experiments(session: Session) -> None:
 
 
 def test_exception_in_block_records_failed_with_traceback_and_propagates(session: Session) -> None:
-    with pytest.raises(ZeroDivisionError), nbtrack.start_run() as run:
+    with pytest.raises(ZeroDivisionError), nbtrack.start_run() as run:  # noqa: PT012 - a whole block
         run.log(loss=0.5)
         _ = 1 / 0
     record = nbtrack.get_run(run.id)
@@ -66,7 +66,7 @@ def test_exception_in_block_records_failed_with_traceback_and_propagates(session
 
 
 def test_keyboard_interrupt_records_interrupted_and_keeps_points(session: Session) -> None:
-    with pytest.raises(KeyboardInterrupt), nbtrack.start_run() as run:
+    with pytest.raises(KeyboardInterrupt), nbtrack.start_run() as run:  # noqa: PT012 - a whole block
         for i in range(100):
             run.log(loss=float(i))
         raise KeyboardInterrupt
@@ -95,10 +95,12 @@ def test_non_finite_values_are_stored_faithfully(session: Session) -> None:
         run.log(y=float("nan"))
     record = nbtrack.get_run(run.seq)
     values = record.history("x")["value"].tolist()
-    assert math.isnan(values[0]) and values[1:] == [math.inf, -math.inf]
+    assert math.isnan(values[0])
+    assert values[1:] == [math.inf, -math.inf]
     assert record.metrics["x"] == -math.inf
     assert math.isnan(record.metrics["y"])
-    assert record.summaries["x"].min == -math.inf and record.summaries["x"].max == math.inf
+    assert record.summaries["x"].min == -math.inf
+    assert record.summaries["x"].max == math.inf
 
 
 def test_numpy_scalars_and_bools_are_numbers(session: Session) -> None:
@@ -162,7 +164,8 @@ def test_keys_with_spaces_dots_slashes_and_unicode_work_everywhere(session: Sess
     with nbtrack.start_run(params={k: 1.5 for k in keys}, tags={k: "t" for k in keys}) as run:
         run.log({k: 2.5 for k in keys})
     record = nbtrack.get_run(run.seq)
-    assert set(record.params) == set(keys) and set(record.metrics) == set(keys)
+    assert set(record.params) == set(keys)
+    assert set(record.metrics) == set(keys)
     frame = nbtrack.runs()
     for k in keys:
         assert frame[f"params.{k}"].tolist() == [1.5]

@@ -16,7 +16,6 @@ branch_labels = None
 depends_on = None
 
 
-
 def upgrade() -> None:
     op.create_table(
         "experiments",
@@ -115,9 +114,7 @@ def upgrade() -> None:
         sa.Column("created", sa.Float, nullable=False),
         sa.Column("text", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("note_id", name="pk_notes"),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.run_id"], ondelete="CASCADE", name="fk_notes_run_id_runs"
-        ),
+        sa.ForeignKeyConstraint(["run_id"], ["runs.run_id"], ondelete="CASCADE", name="fk_notes_run_id_runs"),
     )
     op.create_index("ix_notes_run_id", "notes", ["run_id"])
     run_child(
