@@ -38,7 +38,7 @@ class NbtrackConfig(Configurable):
         help="A RUNNING run whose heartbeat is older than this many seconds is reported CRASHED.",
     ).tag(config=True)
     max_buffered_points = Int(
-        500_000,
+        200_000,
         help="Logged points held in memory at most; log() waits for the writer beyond this.",
     ).tag(config=True)
     busy_timeout = Float(30.0, help="Seconds SQLite waits for a lock held by another process.").tag(

@@ -21,12 +21,14 @@ from nbtrack.model import ParamOrigin, Status
 from nbtrack.store.artifacts import guess_mime
 from nbtrack.store.values import encode_param
 from nbtrack.tracking.values import merged, metric_value, step_value
-from nbtrack.tracking.writer import RunSink, Writer
+from nbtrack.tracking.buffers import RunSink
+from nbtrack.tracking.writer import Writer
 
 if TYPE_CHECKING:
     from nbtrack.tracking.tracker import Tracker
 
 _now = time.time
+_MIN_STEP, _MAX_STEP = -(2**63), 2**63 - 1
 
 
 class Run:
@@ -52,8 +54,8 @@ class Run:
         self._tracker = tracker
         self._sink = sink
         self._writer: Writer = tracker.writer
-        self._points = self._writer.points
         self._wake_at = self._writer.wake_at
+        self._open = True
 
     @property
     def run_id(self) -> str:
@@ -68,8 +70,8 @@ class Run:
     def log(self, metrics: Mapping[str, Any] | None = None, /, *, step: int | None = None, **kw: Any) -> None:
         """Log metric points (``run.log(loss=0.3, step=5)`` or ``run.log({"val/loss": 0.3})``).
 
-        No I/O here: the point is queued for the background writer. Without ``step`` each key counts
-        its own steps from 0.
+        No I/O here: points are appended to the run's buffers for the background writer. Without
+        ``step`` each key counts its own steps (one after its previous step, from 0).
         """
         if metrics:
             kw = merged(metrics, kw, "metric")
@@ -78,14 +80,25 @@ class Run:
         for key, value in kw.items():
             if value.__class__ is not float:
                 kw[key] = metric_value(key, value)
-        if step is not None and step.__class__ is not int:
+        if step is not None and (step.__class__ is not int or not _MIN_STEP <= step <= _MAX_STEP):
             step = step_value(step)
-        if self.status is not Status.RUNNING:
+        if not self._open:
             raise RunStateError(f"run #{self.seq} has ended ({self.status.value}); start a new run")
-        points = self._points
-        points.append((self._sink, step, _now(), kw))
-        if len(points) >= self._wake_at:
-            self._writer.on_pressure()
+        ts = _now()
+        sink = self._sink
+        with sink.lock:
+            buffers = sink.buffers
+            for key, value in kw.items():
+                columns = buffers.get(key)
+                if columns is None:
+                    columns = buffers[key] = ([], [], [])
+                columns[0].append(step)
+                columns[1].append(value)
+                columns[2].append(ts)
+            sink.buffered += len(kw)
+            pressure = sink.buffered >= self._wake_at
+        if pressure:
+            self._writer.on_pressure(sink)
 
     # -- other records ------------------------------------------------------------------------
     def log_params(
@@ -183,7 +196,7 @@ class Run:
             self._writer.submit(self._sink, kind, rows)
 
     def _check_open(self) -> None:
-        if self.status is not Status.RUNNING:
+        if not self._open:
             raise RunStateError(f"run #{self.seq} has ended ({self.status.value}); start a new run")
 
     # -- end ---------------------------------------------------------------------------------
@@ -207,8 +220,9 @@ class Run:
         final = Status(status)
         if final is Status.RUNNING:
             raise ValueError("a run cannot end with status RUNNING")
-        if self.status is not Status.RUNNING:
+        if not self._open:
             return False
+        self._open = False
         self.status = final
         self.end_time = _now()
         self._writer.submit(

@@ -27,7 +27,8 @@ from nbtrack.store.engine import discover_store_url
 from nbtrack.store.store import Store, StoreRegistry
 from nbtrack.store.writes import create_run
 from nbtrack.tracking.run import Run, exit_status
-from nbtrack.tracking.writer import RunSink, Writer
+from nbtrack.tracking.buffers import RunSink
+from nbtrack.tracking.writer import Writer
 
 DEFAULT_EXPERIMENT = "default"
 RUN_COLUMNS = frozenset(

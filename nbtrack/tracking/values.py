@@ -56,6 +56,9 @@ def merged(mapping: Mapping[str, Any] | None, kwargs: dict[str, Any], what: str)
 def step_value(step: Any) -> int:
     """An integer step (numpy integers accepted), or a TypeError."""
     try:
-        return operator.index(step)
+        value = operator.index(step)
     except TypeError:
         raise TypeError(f"step must be an integer, got {type(step).__name__} {step!r:.40}") from None
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f"step {value} does not fit in 64 bits")
+    return value
