@@ -57,7 +57,7 @@ def _undelta(b: bytes, count: int) -> npt.NDArray[np.int64]:
     return np.cumsum(d, dtype=np.int64)
 
 
-def encode(steps: Sequence[int], values: Sequence[float], times: Sequence[float]) -> EncodedChunk:
+def encode(steps: npt.ArrayLike, values: npt.ArrayLike, times: npt.ArrayLike) -> EncodedChunk:
     """Pack parallel sequences of points into one chunk."""
     s = np.asarray(steps, dtype=np.int64)
     v = np.asarray(values, dtype="<f8")

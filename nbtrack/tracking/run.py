@@ -20,8 +20,8 @@ from nbtrack.errors import NbtrackError, RunStateError
 from nbtrack.model import ParamOrigin, Status
 from nbtrack.store.artifacts import guess_mime
 from nbtrack.store.values import encode_param
-from nbtrack.tracking.values import merged, metric_value, step_value
 from nbtrack.tracking.buffers import RunSink
+from nbtrack.tracking.values import merged, metric_value, step_value
 from nbtrack.tracking.writer import Writer
 
 if TYPE_CHECKING:

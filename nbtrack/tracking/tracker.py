@@ -26,8 +26,8 @@ from nbtrack.model import Status
 from nbtrack.store.engine import discover_store_url
 from nbtrack.store.store import Store, StoreRegistry
 from nbtrack.store.writes import create_run
-from nbtrack.tracking.run import Run, exit_status
 from nbtrack.tracking.buffers import RunSink
+from nbtrack.tracking.run import Run, exit_status
 from nbtrack.tracking.writer import Writer
 
 DEFAULT_EXPERIMENT = "default"
