@@ -6,6 +6,7 @@ single transaction: either all of a flush is persisted or none of it is (and the
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -49,27 +50,25 @@ class Batch:
         )
 
 
-def _insert_for(conn: sa.Connection, table: sa.Table) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table)
+@functools.lru_cache(maxsize=32)
+def _upsert_statement(dialect: str, table: sa.Table) -> Any:
+    """INSERT ... ON CONFLICT (primary key) DO UPDATE, built once per dialect and table."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table)
+    keys = [c.name for c in table.primary_key.columns]
+    return stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
+    )
 
 
 def upsert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows, replacing the non-key columns of rows whose primary key exists."""
-    if not rows:
-        return
-    stmt = _insert_for(conn, table)
-    keys = [c.name for c in table.primary_key.columns]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys,
-        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
-    )
-    conn.execute(stmt, list(rows))
+    if rows:
+        conn.execute(_upsert_statement(conn.dialect.name, table), list(rows))
 
 
 def experiment_id(conn: sa.Connection, name: str) -> int:
