@@ -34,9 +34,18 @@ class FilterError(NbtrackError, ValueError):
         self.text = text
         self.position = position
         if text and position is not None:
-            caret = " " * position + "^"
-            message = f"{message} (at position {position})\n  {text}\n  {caret}"
+            message = f"{message} (at position {position})\n{_caret_excerpt(text, position)}"
         super().__init__(message)
+
+
+def _caret_excerpt(text: str, position: int, width: int = 72) -> str:
+    """A one-line window of ``text`` around ``position`` with a caret under it (newlines shown as spaces)."""
+    flat = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    start = max(0, min(position - width // 2, len(flat) - width))
+    head = "..." if start > 0 else ""
+    tail = "..." if start + width < len(flat) else ""
+    window = flat[start : start + width]
+    return f"  {head}{window}{tail}\n  {' ' * (len(head) + position - start)}^"
 
 
 class RunStateError(NbtrackError):

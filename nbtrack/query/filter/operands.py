@@ -68,9 +68,7 @@ def operand(target: Field, op: Op, value: Value) -> Operand:
     if target.kind is FieldKind.METRIC:
         if isinstance(value, Number):
             return Operand(Slot.NUMBER, value.value)
-        raise OperandError(
-            f"metrics are numbers: compare {name} with a number, not {value_text(value)}"
-        )
+        raise OperandError(f"metrics are numbers: compare {name} with a number, not {value_text(value)}")
     if isinstance(value, Boolean) and op in ORDERING_OPS:
         raise OperandError(f"true/false can only be compared with = != IN, not {op.value}")
     if target.kind is FieldKind.PARAM:
@@ -110,11 +108,8 @@ def _number_operand(name: str, kind: AttributeType, op: Op, value: Value) -> Ope
         return Operand(Slot.NUMBER, seconds)
     if kind is AttributeType.TIME and isinstance(value, String):
         return Operand(Slot.NUMBER, _iso_seconds(name, value.value))
-    expected = (
-        "milliseconds since the epoch or an ISO-8601 date"
-        if kind is AttributeType.TIME
-        else ("a number")
-    )
+    time = kind is AttributeType.TIME
+    expected = "milliseconds since the epoch or an ISO-8601 date" if time else "a number"
     raise OperandError(f"{name} is a number: compare it with {expected}, not {value_text(value)}")
 
 
@@ -139,7 +134,6 @@ def _pattern(pattern: str) -> str:
     trailing = len(pattern) - len(pattern.rstrip(LIKE_ESCAPE))
     if trailing % 2:
         raise OperandError(
-            "LIKE pattern ends with a lone '\\' (the escape character): "
-            "write '\\\\' for a backslash"
+            "LIKE pattern ends with a lone '\\' (the escape character): write '\\\\' for a backslash"
         )
     return pattern

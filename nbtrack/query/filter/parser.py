@@ -50,6 +50,12 @@ MAX_FIELDS = 32  # one join per distinct metric/param/tag; SQLite joins at most 
 MAX_VALUES = 10_000  # bound parameters: SQLite takes at most 32766 per statement
 MAX_ORDER_KEYS = 16
 
+LIKE_OPS = {
+    (False, False): Op.LIKE,
+    (True, False): Op.NOT_LIKE,
+    (False, True): Op.ILIKE,
+    (True, True): Op.NOT_ILIKE,
+}
 COMPARISON_OPS = {"=": Op.EQ, "!=": Op.NE, "<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE}
 KEYWORDS = frozenset(
     {"and", "or", "not", "like", "ilike", "in", "is", "null", "true", "false", "asc", "desc"}
@@ -80,14 +86,11 @@ class _Parser:
             self.index += 1
         return token
 
-    def is_keyword(self, *words: str, offset: int = 0) -> bool:
-        token = self.tokens[min(self.index + offset, len(self.tokens) - 1)]
-        return token.kind is Kind.NAME and token.text.lower() in words
+    def is_keyword(self, *words: str) -> bool:
+        return self.token.kind is Kind.NAME and self.token.text.lower() in words
 
     def error(self, message: str, position: int | None = None) -> FilterError:
-        return FilterError(
-            message, self.text, self.token.position if position is None else position
-        )
+        return FilterError(message, self.text, self.token.position if position is None else position)
 
     def unexpected(self, expected: str) -> FilterError:
         return self.error(f"expected {expected}, found {self.token.describe()}")
@@ -147,9 +150,7 @@ class _Parser:
 
     def parse_comparison(self) -> Comparison:
         start = self.token.position
-        target = self.parse_field(
-            "a field (metrics.<key>, params.<key>, tags.<key> or an attribute)"
-        )
+        target = self.parse_field("a field (metrics.<key>, params.<key>, tags.<key> or an attribute)")
         self.comparisons += 1
         if self.comparisons > MAX_COMPARISONS:
             raise self.error(f"too many comparisons (more than {MAX_COMPARISONS})", start)
@@ -172,8 +173,9 @@ class _Parser:
             if not self.is_keyword("like", "ilike", "in"):
                 raise self.unexpected("LIKE, ILIKE or IN after NOT")
         if self.is_keyword("like", "ilike"):
-            word = self.advance().text.upper()
-            op = Op(f"NOT {word}" if negated else word)
+            # Keywords are matched by str.lower(); upper() may not give back ASCII (Kelvin sign K).
+            case_insensitive = self.advance().text.lower() == "ilike"
+            op = LIKE_OPS[negated, case_insensitive]
             if self.token.kind not in (Kind.STRING, Kind.QUOTED):
                 raise self.unexpected(f"a quoted pattern after {op.value}")
             return Comparison(target, op, self.parse_value(target, op, "a pattern"), start)
@@ -187,9 +189,7 @@ class _Parser:
             if negated:
                 self.advance()
             if not self.is_keyword("null"):
-                raise self.unexpected(
-                    "NULL after IS NOT" if negated else "NULL or NOT NULL after IS"
-                )
+                raise self.unexpected("NULL after IS NOT" if negated else "NULL or NOT NULL after IS")
             self.advance()
             return Comparison(target, Op.IS_NOT_NULL if negated else Op.IS_NULL, None, start)
         raise self.unexpected("an operator (= != < <= > >= LIKE ILIKE IN IS) after the field")
@@ -261,9 +261,7 @@ class _Parser:
             return Field(kind, key)
         canonical = attribute_name(key)
         if canonical is None:
-            raise self.error(
-                f"unknown attribute {key!r}; attributes are: {known_attributes()}", key_position
-            )
+            raise self.error(f"unknown attribute {key!r}; attributes are: {known_attributes()}", key_position)
         return Field(kind, canonical)
 
     def bare_attribute(self, token: Token) -> str:
@@ -271,9 +269,7 @@ class _Parser:
         if canonical is not None:
             return canonical
         if token.text.lower() in KEYWORDS:
-            raise self.error(
-                f"expected a field, found the keyword {token.text.upper()}", token.position
-            )
+            raise self.error(f"expected a field, found the keyword {token.text.upper()}", token.position)
         name = token.text
         raise self.error(
             f"unknown attribute {name!r}: did you mean metrics.{name}, params.{name} or "
@@ -316,9 +312,7 @@ def parse_order_by(items: str | Sequence[str] | None) -> list[OrderKey]:
     if isinstance(items, str):
         items = [items]
     if not isinstance(items, Sequence):
-        raise FilterError(
-            f"order_by must be a string or a list of strings, not {type(items).__name__}"
-        )
+        raise FilterError(f"order_by must be a string or a list of strings, not {type(items).__name__}")
     keys: list[OrderKey] = []
     for item in items:
         if not isinstance(item, str):
