@@ -31,17 +31,20 @@ def resolve_run_id(store: Store, ref: Any) -> str:
         if found is not None:
             return str(found)
         if len(text) >= MIN_PREFIX:
-            matches = (
-                conn.execute(
-                    sa.select(runs.run_id).where(runs.run_id.startswith(text, autoescape=True)).limit(3)
-                )
-                .scalars()
-                .all()
-            )
+            matches = conn.execute(
+                sa.select(runs.run_id, runs.seq)
+                .where(runs.run_id.startswith(text, autoescape=True))
+                .order_by(runs.seq)
+                .limit(6)
+            ).all()
             if len(matches) == 1:
-                return str(matches[0])
+                return str(matches[0].run_id)
             if len(matches) > 1:
-                raise RunNotFound(f"run id prefix {text!r} is ambiguous: it matches several runs")
+                seqs = ", ".join(f"#{m.seq}" for m in matches[:5]) + (", ..." if len(matches) > 5 else "")
+                raise RunNotFound(
+                    f"run id prefix {text!r} is ambiguous: it matches runs {seqs}; "
+                    "give more characters or the run number"
+                )
     raise RunNotFound(f"no run {ref!r} in the store at {store.display_url}")
 
 
