@@ -19,7 +19,7 @@ def test_readme_python_examples_run_in_order(session: Session, capsys: object) -
     assert len(blocks) >= 3
     namespace: dict[str, object] = {}
     for block in blocks:
-        exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 - our own README
+        exec(compile(block, str(README), "exec"), namespace)  # our own README, on purpose
     run = namespace["run"]
     r = namespace["r"]
     assert r.seq == run.seq  # type: ignore[attr-defined]

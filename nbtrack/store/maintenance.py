@@ -342,17 +342,21 @@ def _check_artifacts(report: HealthReport, references: dict[str, list[int]]) -> 
         runs = ", ".join(f"#{seq}" for seq in seqs[:10]) + (", ..." if len(seqs) > 10 else "")
         report.problems.append(
             Problem(
-                f"{len(report.missing_artifacts)} artifact file(s) of runs {runs} are missing "
-                f"from {report.artifact_root}",
+                f"{_count(len(report.missing_artifacts), 'artifact file')} of runs {runs} "
+                f"cannot be found under {report.artifact_root}",
                 "if the artifacts were moved, set NBTRACK_ARTIFACTS to their new location; "
                 "otherwise their content is lost (`nbtrack rm` the runs if you no longer need them)",
             )
         )
     if report.orphaned_artifacts:
         report.notes.append(
-            f"{len(report.orphaned_artifacts)} artifact file(s) belong to no run (left by deleted "
-            "runs): `nbtrack gc` removes them"
+            f"{_count(len(report.orphaned_artifacts), 'artifact file')} under the root belong to no "
+            "run (left by deleted runs): `nbtrack gc` removes them"
         )
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _unreadable(exc: sa.exc.SQLAlchemyError, url: str, path: Path | None) -> Problem:

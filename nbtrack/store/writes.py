@@ -53,11 +53,9 @@ class Batch:
 @functools.lru_cache(maxsize=32)
 def _upsert_statement(dialect: str, table: sa.Table) -> Any:
     """INSERT ... ON CONFLICT (primary key) DO UPDATE, built once per dialect and table."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    stmt: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     keys = [c.name for c in table.primary_key.columns]
     return stmt.on_conflict_do_update(
         index_elements=keys,
