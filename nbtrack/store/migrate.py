@@ -15,7 +15,7 @@ from nbtrack.errors import SchemaError
 from nbtrack.store.engine import WRITE_OPTION
 
 #: The newest revision this nbtrack knows; a test checks it matches the migration scripts.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -72,11 +72,11 @@ def _check_known(revision: str | None, url: str) -> None:
     )
 
 
-def _upgrade(conn: sa.Connection) -> None:
+def _upgrade(conn: sa.Connection, target: str = "head") -> None:
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["connection"] = conn
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, target)

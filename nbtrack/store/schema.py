@@ -36,6 +36,15 @@ def _run_fk() -> Column[str]:
     return Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
 
 
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+#: The counter behind run numbers: it only goes up, so a deleted run's number is never reused.
+RUN_SEQ_COUNTER = "run_seq"
+
 experiments = Table(
     "experiments",
     metadata,

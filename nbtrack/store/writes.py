@@ -90,8 +90,7 @@ def create_run(store: Store, run: dict[str, Any], experiment: str) -> int:
                 with store.engine.connect().execution_options(nbtrack_write=True) as conn:
                     with conn.begin():
                         exp_id = experiment_id(conn, experiment)
-                        next_seq = sa.select(sa.func.coalesce(sa.func.max(t.runs.c.seq), 0) + 1)
-                        seq = int(conn.execute(next_seq).scalar_one())
+                        seq = _next_seq(conn)
                         conn.execute(
                             t.runs.insert().values(
                                 **run, seq=seq, experiment_id=exp_id, status=Status.RUNNING.value
@@ -104,6 +103,14 @@ def create_run(store: Store, run: dict[str, Any], experiment: str) -> int:
                 if attempt == _CREATE_ATTEMPTS - 1:
                     raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _next_seq(conn: sa.Connection) -> int:
+    """Take the next run number (the UPDATE locks the counter row until the transaction ends)."""
+    counter = t.counters.c
+    mine = counter.name == t.RUN_SEQ_COUNTER
+    conn.execute(t.counters.update().where(mine).values(value=counter.value + 1))
+    return int(conn.execute(sa.select(counter.value).where(mine)).scalar_one())
 
 
 def write_batch(store: Store, batch: Batch) -> None:

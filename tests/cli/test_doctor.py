@@ -9,6 +9,7 @@ import pytest
 
 import nbtrack
 from nbtrack.api import Session
+from nbtrack.store.migrate import HEAD_REVISION
 
 from .support import CliRunner, blob_path
 
@@ -31,7 +32,7 @@ def test_doctor_on_a_healthy_store_reports_it_and_exits_0(
     lines = result.out.splitlines()
     assert lines[0] == f"store         sqlite:///{store_path}"
     assert lines[1].strip() == "(set by the NBTRACK_STORE environment variable)"
-    assert "schema        revision '0001' (this nbtrack: '0001')" in lines
+    assert f"schema        revision {HEAD_REVISION!r} (this nbtrack: {HEAD_REVISION!r})" in lines
     assert "journal mode  wal" in lines
     assert "integrity     ok" in lines
     assert "runs          4: 3 FINISHED, 1 FAILED" in lines
@@ -124,7 +125,7 @@ def test_a_store_from_a_newer_nbtrack_is_refused_with_upgrade_advice(
     conn.close()
     result = cli_process("doctor")
     assert result.code == 1
-    assert "schema        revision 'ffff' (this nbtrack: '0001')" in result.out
+    assert f"schema        revision 'ffff' (this nbtrack: {HEAD_REVISION!r})" in result.out
     assert "problem: the store was written by a newer nbtrack" in result.out
     assert "pip install -U nbtrack" in result.out
     listing = cli_process("ls")

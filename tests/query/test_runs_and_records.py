@@ -155,3 +155,15 @@ def test_live_run_of_this_process_stays_running(session: Session) -> None:
     finally:
         run.end()
     assert nbtrack.runs()["status"].tolist() == ["FINISHED"]
+
+
+def test_run_numbers_are_never_reused_after_deleting_the_newest(session: Session) -> None:
+    from nbtrack.store.writes import delete_runs
+
+    runs = _make_runs()
+    delete_runs(session.store(), [runs[-1].id])
+    with nbtrack.start_run() as run:
+        pass
+    assert run.seq == 4
+    with pytest.raises(RunNotFound):
+        nbtrack.get_run(3)

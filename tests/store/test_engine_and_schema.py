@@ -127,3 +127,28 @@ def test_two_stores_opened_at_once_migrate_once(store_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
     engine.dispose()
+
+
+def test_a_store_at_an_older_revision_is_upgraded_on_first_use(store_path: Path) -> None:
+    url = as_store_url(str(store_path))
+    store_path.parent.mkdir(parents=True)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        migrate._upgrade(conn, "0001")
+        conn.execute(sa.text("INSERT INTO experiments (name, created) VALUES ('e', 0)"))
+        for seq in (1, 2, 7):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO runs (run_id, seq, experiment_id, status, start_time) "
+                    "VALUES (:id, :seq, 1, 'FINISHED', 0)"
+                ),
+                {"id": f"run{seq}", "seq": seq},
+            )
+    engine.dispose()
+    store = Store(url)
+    with store.read() as conn:
+        assert migrate.current_revision(conn) == migrate.HEAD_REVISION
+    from nbtrack.store.writes import create_run
+
+    assert create_run(store, {"run_id": "new", "start_time": 1.0}, "e") == 8
+    store.dispose()
