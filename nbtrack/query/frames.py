@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from nbtrack.query.filter import apply_filter, apply_order
 from nbtrack.store import schema as t
-from nbtrack.store.store import Store
+from nbtrack.store.store import Store, fetch_tuples
 from nbtrack.store.values import decode_param
 
 if TYPE_CHECKING:
@@ -66,16 +66,17 @@ def runs_frame(store: Store, stmt: sa.Select[Any]) -> pd.DataFrame:
     import pandas as pd
 
     ids = stmt.with_only_columns(t.runs.c.run_id).scalar_subquery()
-    params: Sequence[Any] = ()
-    metrics: Sequence[Any] = ()
-    tags: Sequence[Any] = ()
+    restricted = not (stmt.whereclause is None and stmt._limit_clause is None)
+    p, m, g = t.params.c, t.metric_summaries.c, t.tags.c
     with store.read() as conn:
         rows = conn.execute(stmt).all()
         if rows:
-            restricted = not (stmt.whereclause is None and stmt._limit_clause is None)
-            params = _children(conn, t.params, ids, restricted)
-            metrics = _children(conn, t.metric_summaries, ids, restricted)
-            tags = _children(conn, t.tags, ids, restricted)
+            # value_str holds JSON for lists/dicts, so value_json need not travel (it is the costliest)
+            params = _children(conn, [p.run_id, p.key, p.value_str, p.value_num, p.vtype], ids, restricted)
+            metrics = _children(conn, [m.run_id, m.key, m["last"]], ids, restricted)
+            tags = _children(conn, [g.run_id, g.key, g.value], ids, restricted)
+        else:
+            params = metrics = tags = []
     n = len(rows)
     index = {row[0]: i for i, row in enumerate(rows)}
     columns: dict[str, list[Any]] = {
@@ -84,20 +85,27 @@ def runs_frame(store: Store, stmt: sa.Select[Any]) -> pd.DataFrame:
     starts, ends = columns["start_time"], columns["end_time"]
     columns["duration"] = [None if e is None else e - s for s, e in zip(starts, ends, strict=True)]
     pivot_params: dict[str, list[Any]] = {}
-    for run_id, key, value_json, value_str, value_num, vtype, _origin in params:
-        col = pivot_params.setdefault(f"params.{key}", [None] * n)
-        col[index[run_id]] = decode_param(value_json, value_str, value_num, vtype)
-    pivot_metrics: dict[str, list[Any]] = {}
+    for run_id, key, value_str, value_num, vtype in params:
+        col = pivot_params.get(key)
+        if col is None:
+            col = pivot_params[key] = [None] * n
+        col[index[run_id]] = decode_param(value_str, value_str, value_num, vtype)
     nan = float("nan")
-    for run_id, key, last, *_rest in metrics:
-        col = pivot_metrics.setdefault(f"metrics.{key}", [nan] * n)
-        col[index[run_id]] = nan if last is None else last
+    pivot_metrics: dict[str, list[Any]] = {}
+    for run_id, key, last in metrics:
+        col = pivot_metrics.get(key)
+        if col is None:
+            col = pivot_metrics[key] = [nan] * n
+        if last is not None:
+            col[index[run_id]] = last
     pivot_tags: dict[str, list[Any]] = {}
     for run_id, key, value in tags:
-        col = pivot_tags.setdefault(f"tags.{key}", [None] * n)
+        col = pivot_tags.get(key)
+        if col is None:
+            col = pivot_tags[key] = [None] * n
         col[index[run_id]] = value
-    for part in (pivot_params, pivot_metrics, pivot_tags):
-        columns.update(sorted(part.items()))
+    for prefix, part in (("params.", pivot_params), ("metrics.", pivot_metrics), ("tags.", pivot_tags)):
+        columns.update((prefix + key, values) for key, values in sorted(part.items()))
     frame = pd.DataFrame(columns)
     for name in ("start_time", "end_time"):
         frame[name] = pd.to_datetime(frame[name].astype("float64"), unit="s", utc=True)
@@ -107,9 +115,10 @@ def runs_frame(store: Store, stmt: sa.Select[Any]) -> pd.DataFrame:
 
 
 def _children(
-    conn: sa.Connection, table: sa.Table, ids: sa.ScalarSelect[Any], restricted: bool
-) -> Sequence[sa.Row[Any]]:
-    stmt = sa.select(*table.columns)
+    conn: sa.Connection, columns: list[Any], ids: sa.ScalarSelect[Any], restricted: bool
+) -> list[tuple[Any, ...]]:
+    """Rows of one per-run table, as plain tuples (only the selected runs' when restricted)."""
+    stmt = sa.select(*columns)
     if restricted:
-        stmt = stmt.where(table.c.run_id.in_(ids))
-    return conn.execute(stmt).all()
+        stmt = stmt.where(columns[0].in_(ids))
+    return fetch_tuples(conn, stmt)

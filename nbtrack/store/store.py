@@ -10,6 +10,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -76,6 +77,25 @@ class Store:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+
+
+def fetch_tuples(conn: sa.Connection, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """Run a Core SELECT on the raw DBAPI cursor and return plain tuples.
+
+    For bulk reads (hundreds of thousands of rows) SQLAlchemy's Row objects cost as much as the
+    database itself; the statement is still compiled by SQLAlchemy with bound parameters.
+    """
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    # nbtrack's columns are numbers and strings, which need no bind/result processing on SQLite or
+    # psycopg; a column type that did (e.g. DateTime) must not be read through here.
+    params = compiled.construct_params()
+    args: Any = tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled), args)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def default_artifact_root(url: str) -> str:

@@ -10,14 +10,16 @@ import functools
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from nbtrack.model import Status
 from nbtrack.store import schema as t
-from nbtrack.store.chunks import EncodedChunk
 from nbtrack.store.store import Store
+
+if TYPE_CHECKING:
+    from nbtrack.store.chunks import EncodedChunk  # numpy loads with the first flush, not here
 
 _CREATE_ATTEMPTS = 8
 

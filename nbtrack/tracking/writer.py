@@ -24,7 +24,6 @@ from nbtrack.errors import NbtrackWarning, StoreError
 from nbtrack.store.store import Store
 from nbtrack.store.writes import Batch, write_batch
 from nbtrack.tracking.buffers import Columns, RunSink
-from nbtrack.tracking.packing import pack
 
 Op = tuple[RunSink, str, Any]
 _log = logging.getLogger("nbtrack")
@@ -138,6 +137,8 @@ class Writer:
             self._after_flush(failed, raise_errors)
 
     def _write(self, store: Store, sinks: list[RunSink], ops: list[Op], heartbeat: bool) -> None:
+        from nbtrack.tracking.packing import pack  # numpy: loaded by the first flush, off import
+
         batch = Batch()
         commits: list[Callable[[], None]] = []
         taken: list[tuple[RunSink, dict[str, Columns]]] = []
