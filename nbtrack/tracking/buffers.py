@@ -1,14 +1,19 @@
-"""Per-run point buffers: what ``log()`` appends to, and what the writer takes at each flush.
+"""Per-run point buffers: what ``log()`` appends to, and what the writer reads at each flush.
 
 Points are kept column-wise per key (steps, values, timestamps as plain lists) so that logging is a
 few list appends and a flush turns each column into a numpy array in one C-speed call — no
-per-point Python work on either side. A lock per run makes a flush's swap of the buffers atomic with
-respect to a ``log()`` call, so a call's points are never split or lost.
+per-point Python work on either side, and no lock on the logging path:
+
+- ``log()`` only appends, always in the order steps, values, timestamps;
+- the writer reads ``n = len(timestamps)`` first, so the first ``n`` entries of all three columns are
+  complete, copies that prefix, and deletes it only after the flush committed.
+
+Appending to and deleting a prefix of a list are each atomic in CPython, so a concurrent ``log()``
+never loses or splits a point; a failed flush simply leaves the prefix in place to be retried.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +29,7 @@ class RunSink:
 
     store: Store
     run_id: str
-    lock: threading.Lock = field(default_factory=threading.Lock)
     buffers: dict[str, Columns] = field(default_factory=dict)
-    buffered: int = 0
     next_step: dict[str, int] = field(default_factory=dict)
     next_chunk: dict[str, int] = field(default_factory=dict)
     # key -> [last, last_step, min, max, count, last_time]; min/max ignore NaN (None if all NaN)
@@ -34,33 +37,36 @@ class RunSink:
     active: bool = True
     dropped: int = 0
 
-    def take(self) -> dict[str, Columns]:
-        """Hand over every buffered point and start empty buffers."""
-        with self.lock:
-            taken, self.buffers = self.buffers, {}
-            self.buffered = 0
+    def columns_for(self, key: str) -> Columns:
+        """The buffers of ``key``, created on its first point."""
+        return self.buffers.setdefault(key, ([], [], []))
+
+    def buffered(self) -> int:
+        """Points waiting to be written, over all keys."""
+        return sum(len(cols[2]) for cols in list(self.buffers.values()))
+
+    def peek(self) -> dict[str, Columns]:
+        """A copy of every complete buffered point, oldest first (the buffers are left as they are)."""
+        taken: dict[str, Columns] = {}
+        for key, (steps, values, times) in list(self.buffers.items()):
+            n = len(times)  # read first: steps and values already hold these n points
+            if n:
+                taken[key] = (steps[:n], values[:n], times[:n])
         return taken
 
-    def give_back(self, taken: dict[str, Columns]) -> None:
-        """Put points back in front of newer ones after a failed write, so they are retried in order."""
-        with self.lock:
-            for key, (steps, values, times) in taken.items():
-                newer = self.buffers.get(key)
-                if newer is not None:
-                    steps.extend(newer[0])
-                    values.extend(newer[1])
-                    times.extend(newer[2])
-                self.buffers[key] = (steps, values, times)
-            self.buffered = sum(len(cols[0]) for cols in self.buffers.values())
+    def consume(self, taken: dict[str, Columns]) -> None:
+        """Forget the points of ``taken`` (a :meth:`peek` whose write committed)."""
+        for key, (_steps, _values, times) in taken.items():
+            cols = self.buffers[key]
+            n = len(times)
+            for col in cols:
+                del col[:n]
 
     def drop_oldest(self, limit: int) -> None:
-        """Keep at most ``limit`` buffered points, dropping the oldest (store failing: bounded memory)."""
-        with self.lock:
-            while self.buffered > limit and self.buffers:
-                key = max(self.buffers, key=lambda k: len(self.buffers[k][0]))
-                cols = self.buffers[key]
-                excess = min(len(cols[0]), self.buffered - limit)
+        """Keep at most ``limit`` points per key, dropping the oldest (under the writer's flush lock)."""
+        for cols in list(self.buffers.values()):
+            excess = len(cols[2]) - limit
+            if excess > 0:
                 for col in cols:
                     del col[:excess]
-                self.buffered -= excess
                 self.dropped += excess

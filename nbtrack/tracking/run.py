@@ -55,6 +55,7 @@ class Run:
         self._sink = sink
         self._writer: Writer = tracker.writer
         self._wake_at = self._writer.wake_at
+        self._buffers = sink.buffers
         self._open = True
 
     @property
@@ -85,20 +86,16 @@ class Run:
         if not self._open:
             raise RunStateError(f"run #{self.seq} has ended ({self.status.value}); start a new run")
         ts = _now()
-        sink = self._sink
-        with sink.lock:
-            buffers = sink.buffers
-            for key, value in kw.items():
-                columns = buffers.get(key)
-                if columns is None:
-                    columns = buffers[key] = ([], [], [])
-                columns[0].append(step)
-                columns[1].append(value)
-                columns[2].append(ts)
-            sink.buffered += len(kw)
-            pressure = sink.buffered >= self._wake_at
-        if pressure:
-            self._writer.on_pressure(sink)
+        buffers = self._buffers
+        for key, value in kw.items():
+            columns = buffers.get(key)
+            if columns is None:
+                columns = self._sink.columns_for(key)
+            columns[0].append(step)  # this order (steps, values, times) is what the writer relies on
+            columns[1].append(value)
+            columns[2].append(ts)
+            if len(ts_column := columns[2]) >= self._wake_at:
+                self._writer.on_pressure(self._sink, ts_column)
 
     # -- other records ------------------------------------------------------------------------
     def log_params(

@@ -3,7 +3,7 @@
 ``log()`` appends to its run's buffers (:mod:`nbtrack.tracking.buffers`); this thread takes them at
 least every ``flush_interval`` seconds (sooner under pressure), packs each key's new points into one
 chunk row, updates per-key summaries, and commits a whole flush in one transaction. Run end and
-interpreter exit flush synchronously. Memory stays bounded: past ``max_buffered_points`` in a run, a
+interpreter exit flush synchronously. Memory stays bounded: past ``max_buffered_points`` of a key, a
 healthy writer makes ``log()`` wait; a failing store (disk full, server gone) instead drops that run's
 oldest points — counted and reported — so the user's loop never hangs.
 """
@@ -58,6 +58,7 @@ class Writer:
         self._sinks: list[RunSink] = []
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
+        self._wake_pending = False
         self._drained = threading.Event()
         self._thread: threading.Thread | None = None
         self._closing = False
@@ -78,12 +79,18 @@ class Writer:
         """Queue a run operation (params, tags, notes, artifacts, end) for the next flush."""
         self.ops.append((sink, kind, payload))
 
-    def on_pressure(self, sink: RunSink) -> None:
-        """Called by log() when a run's buffers are long: wake the writer; wait while they are full."""
-        self._wake.set()
-        while sink.buffered >= self.max_buffered:
+    def on_pressure(self, sink: RunSink, column: list[float]) -> None:
+        """Called by log() when a key's buffer is long: wake the writer; wait while it is full.
+
+        A failing store never makes the caller wait: the writer then drops the oldest points instead.
+        """
+        if not self._wake_pending:  # one wake-up per flush, not one per logged point
+            self._wake_pending = True
+            self._wake.set()
+        while len(column) >= self.max_buffered:
             if self.failing is not None or self._thread is None or not self._thread.is_alive():
-                sink.drop_oldest(self.max_buffered)
+                with self._flush_lock:  # dropping must not interleave with a flush's deletions
+                    sink.drop_oldest(self.max_buffered * 3 // 4)
                 return
             self._drained.clear()
             self._wake.set()
@@ -131,6 +138,7 @@ class Writer:
                     failed = exc
                     self._pending_ops.extend(store_ops)
             self._drained.set()
+            self._wake_pending = False
             if heartbeat:
                 self._last_heartbeat = time.monotonic()
             self._sinks = [s for s in self._sinks if s.active]
@@ -143,7 +151,7 @@ class Writer:
         commits: list[Callable[[], None]] = []
         taken: list[tuple[RunSink, dict[str, Columns]]] = []
         for sink in sinks:
-            points = sink.take()
+            points = sink.peek()
             if points:
                 taken.append((sink, points))
                 commits.append(pack(sink, points, batch))
@@ -158,14 +166,11 @@ class Writer:
             batch.heartbeats = [s.run_id for s in sinks if s.active]
         if not batch:
             return
-        try:
-            write_batch(store, batch)
-        except StoreError:
-            for sink, points in taken:
-                sink.give_back(points)
-            raise
+        write_batch(store, batch)  # on failure the points stay buffered, to be retried
         for commit in commits:
             commit()
+        for sink, points in taken:
+            sink.consume(points)
         for sink in ended:
             sink.active = False
 

@@ -239,7 +239,7 @@ def test_memory_stays_bounded_when_logging_faster_than_the_store(store_path: obj
         peak = 0
         for i in range(30_000):
             run.log(loss=float(i))
-            peak = max(peak, run._sink.buffered)
+            peak = max(peak, run._sink.buffered())
         run.end()
         assert peak <= 2000
         assert nbtrack.get_run(run.seq).summaries["loss"].count == 30_000

@@ -72,7 +72,7 @@ def test_a_failing_store_never_blocks_logging_and_memory_stays_bounded(store_pat
         peak = 0
         for i in range(50_000):
             run.log(x=float(i))
-            peak = max(peak, run._sink.buffered)
+            peak = max(peak, run._sink.buffered())
         assert time.monotonic() - started < 5  # never waits on the broken store
         assert peak <= 5000
         blocker.execute("ROLLBACK")
