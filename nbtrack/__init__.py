@@ -35,7 +35,7 @@ _LAZY = {
     "NbtrackWarning": "nbtrack.errors",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", *_LAZY]
 
 if TYPE_CHECKING:
     from nbtrack.api import (
@@ -63,6 +63,20 @@ if TYPE_CHECKING:
     from nbtrack.model import Status
     from nbtrack.query.records import RunRecord
     from nbtrack.tracking.run import Run
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext nbtrack``: register ``%%track``, ``%track`` and the cell hooks."""
+    from nbtrack.extension import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext nbtrack``: remove the magics and every hook."""
+    from nbtrack.extension import unload
+
+    unload(ipython)
 
 
 def __getattr__(name: str) -> Any:

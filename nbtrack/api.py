@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from nbtrack.query.records import RunRecord
+    from nbtrack.query.standing import Standing
 
 
 class Session:
@@ -130,6 +131,55 @@ def runs(
 
     stmt = select_runs(filter, experiment, order_by, limit)
     return runs_frame(session().reconciled(store), stmt)
+
+
+def tag_run(ref: Any, tags: Mapping[str, Any], store: str | None = None) -> RunRecord:
+    """Set tags on a stored run (ended or not); returns the updated run."""
+    from nbtrack.query.resolve import resolve_run_id
+    from nbtrack.store import schema
+    from nbtrack.store.writes import upsert
+
+    opened = session().store(store)
+    run_id = resolve_run_id(opened, ref)
+    rows = [{"run_id": run_id, "key": str(k), "value": str(v)} for k, v in tags.items()]
+    with opened.write() as conn:
+        upsert(conn, schema.tags, rows)
+    return get_run(run_id, store)
+
+
+def note_run(ref: Any, text: str, store: str | None = None) -> RunRecord:
+    """Attach a note to a stored run; returns the updated run."""
+    import time
+
+    from nbtrack.query.resolve import resolve_run_id
+    from nbtrack.store import schema
+
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("a note must be a non-empty string")
+    opened = session().store(store)
+    run_id = resolve_run_id(opened, ref)
+    with opened.write() as conn:
+        conn.execute(schema.notes.insert().values(run_id=run_id, created=time.time(), text=text))
+    return get_run(run_id, store)
+
+
+def delete_runs(refs: Sequence[Any], store: str | None = None) -> list[int]:
+    """Delete runs (every ref is resolved first, so a bad one deletes nothing); returns their seqs."""
+    from nbtrack.query.resolve import resolve_run_id
+    from nbtrack.store.writes import delete_runs as delete
+
+    opened = session().store(store)
+    ids = [resolve_run_id(opened, ref) for ref in refs]
+    seqs = [get_run(run_id, store).seq for run_id in ids]
+    delete(opened, ids)
+    return seqs
+
+
+def metric_standing(run_id: str, key: str, store: str | None = None) -> Standing | None:
+    """How run ``run_id``'s metric ``key`` compares with earlier runs (best so far, vs previous)."""
+    from nbtrack.query.standing import metric_standing as standing
+
+    return standing(session().store(store), run_id, key)
 
 
 def get_run(ref: Any, store: str | None = None) -> RunRecord:

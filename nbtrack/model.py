@@ -32,6 +32,40 @@ class ParamOrigin(enum.StrEnum):
     EXPLICIT = "explicit"  # passed by the user (start_run(params=...), log_params, --params)
 
 
+_LOWER_IS_BETTER = frozenset(
+    [
+        "loss",
+        "error",
+        "err",
+        "mae",
+        "mse",
+        "rmse",
+        "mape",
+        "smape",
+        "perplexity",
+        "ppl",
+        "wer",
+        "cer",
+        "regret",
+        "latency",
+        "time",
+        "duration",
+        "cost",
+        "distance",
+        "divergence",
+        "kl",
+        "nll",
+        "bpd",
+    ]
+)
+
+
+def lower_is_better(key: str) -> bool:
+    """Whether smaller values of metric ``key`` are better, inferred from its name (loss, error, mae...)."""
+    words = "".join(c if c.isalnum() else " " for c in key.lower()).split()
+    return any({w, w.removesuffix("s"), w.removesuffix("es")} & _LOWER_IS_BETTER for w in words)
+
+
 @dataclass(frozen=True, slots=True)
 class RunInfo:
     """The attributes of one run as stored (times are seconds since the epoch, UTC)."""

@@ -10,9 +10,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 CELLS = [
     new_markdown_cell(
         "# nbtrack quickstart\n\n"
-        "Track a few training runs, then query them as a DataFrame with MLflow's search syntax."
+        "Put `%%track` on top of a cell: every run of it is recorded — the params it assigns, the "
+        "numbers it leaves behind, the curves it logs, its code and context — with no other change."
     ),
-    new_code_cell("import math\nimport random\n\nimport nbtrack"),
+    new_code_cell("%load_ext nbtrack\nimport math\nimport random\n\nimport nbtrack"),
     new_code_cell(
         "def train(lr: float, epochs: int, seed: int = 0):\n"
         '    """A stand-in for real training: yields (loss, acc) per step."""\n'
@@ -22,39 +23,55 @@ CELLS = [
         "        loss = 2.3 * (1 - progress) + 0.05 + rng.gauss(0, 0.02)\n"
         "        yield loss, 0.1 + 0.85 * progress"
     ),
+    new_markdown_cell(
+        "A tracked cell: `lr`, `epochs` and `layers` become params, `nbtrack.log` makes curves, and "
+        "`acc` (a number the cell leaves behind) becomes a metric. The line below the cell summarises "
+        "the run."
+    ),
     new_code_cell(
-        "made = []\n"
-        "for lr in (0.001, 0.01, 0.1):\n"
-        "    with nbtrack.start_run(name=f'lr={lr}', experiment='quickstart',\n"
-        "                           params={'lr': lr, 'epochs': 5, 'layers': [64, 32]},\n"
-        "                           tags={'stage': 'demo'}) as run:\n"
-        "        for step, (loss, acc) in enumerate(train(lr, epochs=5)):\n"
-        "            run.log(step=step, loss=loss, acc=acc)\n"
-        "        run.note(f'learning rate {lr}')\n"
-        "    made.append(run)\n"
-        "[f'run #{r.seq}: {r.status}' for r in made]"
+        "%%track -e quickstart\n"
+        "lr = 0.01\n"
+        "epochs = 5\n"
+        "layers = [64, 32]\n"
+        "for loss, acc in train(lr, epochs):\n"
+        "    nbtrack.log(loss=loss, acc=acc)\n"
+        "final_acc = acc\n"
+        "final_acc"
+    ),
+    new_markdown_cell("The same cell once per value, each combination its own run:"),
+    new_code_cell(
+        "%%track -e quickstart --sweep lr=0.001,0.1\n"
+        "lr = 0.01\n"
+        "epochs = 5\n"
+        "layers = [64, 32]\n"
+        "for loss, acc in train(lr, epochs):\n"
+        "    nbtrack.log(loss=loss, acc=acc)\n"
+        "final_acc = acc"
     ),
     new_markdown_cell(
-        "Every run, newest first, with `params.*`, `metrics.*` and `tags.*` columns:"
+        "Recent runs, and a query with MLflow's search syntax (plus `OR`, `NOT`, parentheses):"
+    ),
+    new_code_cell("%track"),
+    new_code_cell(
+        "good = nbtrack.runs(filter='metrics.final_acc > 0.85 and params.lr > 0.005', "
+        "experiment='quickstart', order_by=['metrics.final_acc DESC'])\n"
+        "good[['seq', 'status', 'params.lr', 'metrics.final_acc']]"
     ),
     new_code_cell(
-        "df = nbtrack.runs(experiment='quickstart', order_by=['metrics.acc DESC'], limit=10)\n"
-        "df[['seq', 'name', 'status', 'params.lr', 'metrics.acc', 'metrics.loss']]"
+        "mine = nbtrack.runs(experiment='quickstart', order_by='seq', limit=3)\n"
+        "first, last = int(mine['seq'].min()), int(mine['seq'].max())\n"
+        "%track diff $first $last"
     ),
-    new_markdown_cell("Filters use MLflow's syntax, plus `OR`, `NOT` and parentheses:"),
-    new_code_cell(
-        "good = nbtrack.runs(filter='metrics.acc > 0.85 and params.lr > 0.005', "
-        "experiment='quickstart')\n"
-        "good[['seq', 'name', 'metrics.acc']]"
-    ),
-    new_code_cell("best = nbtrack.get_run(made[-1].seq)\nbest.history('loss').tail()"),
+    new_code_cell("best = nbtrack.get_run(int(good['seq'].iloc[0]))\nbest.history('loss').tail()"),
     new_markdown_cell("Checks (this notebook runs in CI):"),
     new_code_cell(
-        "seqs = {r.seq for r in made}\n"
-        "mine = df[df['seq'].isin(seqs)]\n"
-        "assert len(mine) == 3 and set(mine['status']) == {'FINISHED'}\n"
-        "assert set(good['seq']) & seqs == {made[1].seq, made[2].seq}\n"
-        "assert len(best.history('loss')) == 500 and best.params['layers'] == [64, 32]\n"
+        "recent = nbtrack.runs(experiment='quickstart', order_by='seq DESC', limit=3)\n"
+        "assert list(recent['status']) == ['FINISHED'] * 3\n"
+        "assert sorted(recent['params.lr']) == [0.001, 0.01, 0.1]\n"
+        "assert len(set(recent['tags.sweep'].dropna())) == 1\n"
+        "assert best.params['layers'] == [64, 32] and best.param_origins['lr'] == 'literal'\n"
+        "assert len(best.history('loss')) == 500 and 'final_acc' in best.metrics\n"
+        "assert best.info.source.startswith('lr = ')\n"
         "print('quickstart OK')"
     ),
 ]

@@ -35,6 +35,7 @@ class Batch:
     notes: list[dict[str, Any]] = field(default_factory=list)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     ends: list[dict[str, Any]] = field(default_factory=list)
+    attributes: list[dict[str, Any]] = field(default_factory=list)  # {"run_id": ..., column: value}
     heartbeats: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
@@ -47,6 +48,7 @@ class Batch:
                 self.notes,
                 self.artifacts,
                 self.ends,
+                self.attributes,
                 self.heartbeats,
             )
         )
@@ -143,6 +145,9 @@ def write_batch(store: Store, batch: Batch) -> None:
             conn.execute(t.notes.insert(), batch.notes)
         if batch.heartbeats:
             _heartbeat(conn, batch.heartbeats)
+        for attrs in batch.attributes:
+            values = {k: v for k, v in attrs.items() if k != "run_id"}
+            conn.execute(t.runs.update().where(t.runs.c.run_id == attrs["run_id"]).values(**values))
         for end in batch.ends:
             conn.execute(
                 t.runs.update()

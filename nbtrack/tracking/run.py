@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 _now = time.time
 _MIN_STEP, _MAX_STEP = -(2**63), 2**63 - 1
+_ATTRIBUTE_COLUMNS = frozenset(
+    {"name", "source", "notebook", "cell_id", "execution_count", "git_commit", "git_dirty", "context"}
+)
 
 
 class Run:
@@ -50,6 +53,7 @@ class Run:
         self.experiment = experiment
         self.start_time = start_time
         self.end_time: float | None = None
+        self.error_line: str | None = None  # last line of the traceback of a FAILED/INTERRUPTED run
         self.status = Status.RUNNING
         self._tracker = tracker
         self._sink = sink
@@ -187,6 +191,23 @@ class Run:
         self._submit("artifacts", rows)
         return [r["name"] for r in rows]
 
+    def logged_keys(self) -> set[str]:
+        """The metric keys logged into this run so far."""
+        return set(self._sink.buffers) | set(self._sink.summary)
+
+    def attach(self, name: str, data: bytes, mime: str) -> None:
+        """Store ``data`` as artifact ``name`` from the background writer (no file I/O here)."""
+        self._check_open()
+        self._writer.submit(self._sink, "blobs", [(name, bytes(data), mime)])
+
+    def set_attributes(self, **columns: Any) -> None:
+        """Record run attributes learnt after the start (source, notebook, context...), in the background."""
+        unknown = set(columns) - _ATTRIBUTE_COLUMNS
+        if unknown:
+            raise TypeError(f"unknown run attributes: {', '.join(sorted(unknown))}")
+        if columns:
+            self._writer.submit(self._sink, "attributes", [{"run_id": self.id, **columns}])
+
     def _submit(self, kind: str, rows: list[dict[str, Any]]) -> None:
         self._check_open()
         if rows:
@@ -222,6 +243,9 @@ class Run:
         self._open = False
         self.status = final
         self.end_time = _now()
+        if error:
+            lines = [line for line in error.strip().splitlines() if line.strip()]
+            self.error_line = lines[-1].strip() if lines else None
         self._writer.submit(
             self._sink,
             "end",

@@ -160,6 +160,8 @@ class Writer:
             if kind == "end":
                 batch.ends.append(payload)
                 ended.append(sink)
+            elif kind == "blobs":
+                batch.artifacts.extend(_store_blobs(store, sink.run_id, payload))
             else:
                 getattr(batch, kind).extend(payload)
         if heartbeat:
@@ -188,6 +190,28 @@ class Writer:
             # filter set to "error" would otherwise kill the thread.
             self._warned = True
             _log.warning("nbtrack: logged data is kept in memory and retried: %s", failed)
+
+
+def _store_blobs(store: Store, run_id: str, blobs: list[tuple[str, bytes, str]]) -> list[dict[str, Any]]:
+    """Write queued artifact contents (on the writer thread) and return their artifact rows."""
+    rows = []
+    for name, data, mime in blobs:
+        try:
+            blob = store.artifacts.put_bytes(data)
+        except OSError as exc:
+            raise StoreError(f"cannot write artifact {name!r} under {store.artifacts_root}: {exc}") from exc
+        rows.append(
+            {
+                "run_id": run_id,
+                "name": name,
+                "mime": mime,
+                "size": blob.size,
+                "sha256": blob.sha256,
+                "uri": blob.uri,
+                "created": time.time(),
+            }
+        )
+    return rows
 
 
 def _drain(queue: collections.deque[Any]) -> list[Any]:

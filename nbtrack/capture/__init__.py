@@ -1,0 +1,1 @@
+"""Kernel side of nbtrack: the %%track magic and what it captures from a cell (no SQL, no widgets)."""

@@ -1,0 +1,105 @@
+"""The per-shell state of the extension: on/off, default experiment, and finishing runs with a summary.
+
+One :class:`Controller` per IPython shell (kept on the extension, never a module global). It makes
+:class:`~nbtrack.capture.cellrun.CellRun` objects for the hooks and the magic, finishes them inside the
+guard, and shows the summary line.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from nbtrack.capture.guard import guarded
+from nbtrack.capture.request import TrackRequest
+from nbtrack.capture.summary import Summary
+
+if TYPE_CHECKING:
+    from nbtrack.capture.cellrun import CellRun, Outcome
+    from nbtrack.tracking.tracker import Tracker
+
+
+class Controller:
+    """Settings and run bookkeeping shared by the hooks and the magics of one shell."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.enabled = True
+        self.default_experiment: str | None = None
+
+    @property
+    def tracker(self) -> Tracker:
+        """The process's tracker (from nbtrack's default session)."""
+        from nbtrack import api
+
+        return api.session().tracker
+
+    def new_cell_run(
+        self, request: TrackRequest, body: str, extra_tags: dict[str, str] | None = None
+    ) -> CellRun:
+        """A CellRun for ``body`` with this shell's defaults."""
+        from nbtrack.capture.cellrun import CellRun
+
+        return CellRun(self.tracker, self.shell, request, body, self.default_experiment, extra_tags)
+
+    def start(
+        self, request: TrackRequest, body: str, extra_tags: dict[str, str] | None = None
+    ) -> CellRun | None:
+        """Begin tracking a cell body (guarded); None when tracking is off or could not start."""
+        if not self.enabled:
+            return None
+        cell_run = None
+        with guarded("starting the run for this cell") as ok:
+            cell_run = self.new_cell_run(request, body, extra_tags)
+            cell_run.begin()
+        if not ok.ok:
+            self.abandon(cell_run)
+            return None
+        return cell_run
+
+    def abandon(self, cell_run: CellRun | None) -> None:
+        """Forget a cell run whose start failed (its run, if any, is ended as FAILED)."""
+        if cell_run is not None and cell_run.run is not None:
+            with guarded("ending the run"):
+                cell_run._stop_capture()
+                cell_run.run.end("FAILED", "nbtrack could not finish starting this run")
+
+    def finish(self, cell_run: CellRun, outcome: Outcome) -> Summary | None:
+        """End the cell's run (guarded) and show its summary line unless --quiet."""
+        with guarded("saving this cell's run") as ok:
+            status = cell_run.finish(outcome)
+        if not ok.ok or status is None or cell_run.run is None:
+            return None
+        summary = None
+        with guarded("summarising the run"):
+            summary = self.summarise(cell_run)
+            if not cell_run.request.quiet:
+                from IPython.display import display
+
+                display(summary, metadata={"nbtrack": {"summary": True}})
+        return summary
+
+    def summarise(self, cell_run: CellRun) -> Summary:
+        """The summary line of a finished cell run."""
+        run = cell_run.run
+        assert run is not None
+        error = None
+        if run.status.value != "FINISHED" and run.error_line:
+            error = run.error_line
+        summary = Summary(
+            seq=run.seq,
+            status=run.status.value,
+            duration=(run.end_time or run.start_time) - run.start_time,
+            params=dict(cell_run.params),
+            metric=cell_run.metric,
+            error=error,
+            name=run.name,
+        )
+        if cell_run.metric is not None:
+            from nbtrack import api
+
+            standing = api.metric_standing(run.id, cell_run.metric[0])
+            if standing is not None:
+                summary.best = standing.is_best and standing.best_other is not None
+                if standing.previous_seq is not None and standing.previous_value is not None:
+                    summary.previous = (standing.previous_seq, standing.previous_value)
+        return summary

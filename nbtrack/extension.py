@@ -1,0 +1,69 @@
+"""``%load_ext nbtrack``: registers the magics and hooks on a shell, and removes them again.
+
+Loading is cheap on the kernel's thread: only IPython-side objects are created here; the store is
+opened (and runs left RUNNING by dead kernels are reconciled to CRASHED) in a background thread, which
+also warms up the imports the first tracked cell needs. Loading twice is harmless.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from nbtrack.capture.controller import Controller
+from nbtrack.capture.guard import guarded
+from nbtrack.capture.hooks import CellHooks
+from nbtrack.capture.magics import TrackMagics
+
+ATTRIBUTE = "_nbtrack_extension"
+
+
+@dataclass
+class Extension:
+    """Everything the extension registered on one shell."""
+
+    controller: Controller
+    hooks: CellHooks
+    magics: Any
+    startup: threading.Thread | None = None
+
+
+def load(shell: Any) -> Extension:
+    """Register nbtrack on ``shell`` (idempotent) and start the background store check."""
+    existing = getattr(shell, ATTRIBUTE, None)
+    if existing is not None:
+        return existing
+    from nbtrack.cli.magic import TrackLineMagics
+
+    controller = Controller(shell)
+    hooks = CellHooks(controller)
+    hooks.install(shell)
+    shell.register_magics(TrackMagics(shell, controller))
+    line_magics = TrackLineMagics(shell, controller)
+    shell.register_magics(line_magics)
+    ext = Extension(controller, hooks, line_magics)
+    ext.startup = threading.Thread(target=_startup, name="nbtrack-startup", daemon=True)
+    ext.startup.start()
+    setattr(shell, ATTRIBUTE, ext)
+    return ext
+
+
+def unload(shell: Any) -> None:
+    """Remove the magics and every hook that :func:`load` registered."""
+    ext = getattr(shell, ATTRIBUTE, None)
+    if ext is None:
+        return
+    ext.hooks.uninstall(shell)
+    registry = shell.magics_manager.magics
+    for kind in ("line", "cell"):
+        registry[kind].pop("track", None)
+    delattr(shell, ATTRIBUTE)
+
+
+def _startup() -> None:
+    """Open the store and reconcile crashed runs, off the kernel's thread."""
+    with guarded("opening the store"):
+        from nbtrack import api
+
+        api.session().reconciled()

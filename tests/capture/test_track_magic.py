@@ -1,0 +1,208 @@
+"""%%track in a real IPython shell: what a cell's run records, and that the cell behaves as without it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import nbtrack
+from nbtrack.model import Status
+
+
+def run(shell: Any, cell: str) -> Any:
+    return shell.run_cell(cell, store_history=True)
+
+
+def last_run() -> nbtrack.RunRecord:
+    frame = nbtrack.runs(limit=1)
+    assert len(frame) == 1
+    return nbtrack.get_run(int(frame["seq"].iloc[0]))
+
+
+def test_literal_params_bound_metrics_and_last_expression(shell: Any) -> None:
+    result = run(
+        shell,
+        "%%track --experiment mnist\n"
+        "lr = 1e-3\n"
+        "epochs: int = 5\n"
+        "layers = [64, 32]\n"
+        "a, b = 2**10, -3\n"
+        "loss = 0.0\n"
+        "for epoch in range(epochs):\n"
+        "    loss = 1.0 / (epoch + 1)\n"
+        "acc = 0.9 + lr\n"
+        "acc * 2\n",
+    )
+    assert result.success
+    assert result.result == pytest.approx(1.802)
+    record = last_run()
+    assert record.experiment == "mnist"
+    assert record.status is Status.FINISHED
+    assert record.params == {"lr": 1e-3, "epochs": 5, "layers": [64, 32], "a": 1024, "b": -3}
+    assert record.param_origins["lr"] == "literal"
+    assert record.metrics["acc"] == pytest.approx(0.901)
+    assert record.metrics["loss"] == pytest.approx(0.2)
+    assert record.metrics["acc * 2"] == pytest.approx(1.802)
+    assert "lr" not in record.metrics
+    assert record.info.source is not None
+    assert record.info.source.startswith("lr = 1e-3")
+
+
+def test_values_read_from_earlier_cells_are_namespace_params(shell: Any) -> None:
+    run(shell, "base_lr = 0.01\nname = 'resnet'\nimport math\n")
+    run(shell, "%%track\nscore = base_lr * 10 + len(name) + math.pi\n")
+    record = last_run()
+    assert record.params == {"base_lr": 0.01, "name": "resnet"}
+    assert record.param_origins == {"base_lr": "namespace", "name": "namespace"}
+    assert "score" in record.metrics
+
+
+def test_nbtrack_log_in_the_cell_makes_a_curve(shell: Any) -> None:
+    run(shell, "import nbtrack")
+    run(shell, "%%track\nfor i in range(50):\n    nbtrack.log(loss=1 / (i + 1))\n")
+    record = last_run()
+    history = record.history("loss")
+    assert len(history) == 50
+    assert history["step"].tolist() == list(range(50))
+
+
+def test_failing_cell_records_failed_and_raises_as_without_the_magic(shell: Any) -> None:
+    result = run(shell, "%%track\nx = 1\ny = x / 0\n")
+    assert isinstance(result.error_in_exec, ZeroDivisionError)
+    assert shell.user_ns["x"] == 1
+    assert "y" not in shell.user_ns
+    record = last_run()
+    assert record.status is Status.FAILED
+    assert record.info.error is not None
+    assert "ZeroDivisionError" in record.info.error
+
+
+def test_keyboard_interrupt_records_interrupted(shell: Any) -> None:
+    result = run(shell, "%%track\nsteps = 3\nraise KeyboardInterrupt\n")
+    assert isinstance(result.error_in_exec, KeyboardInterrupt)
+    assert last_run().status is Status.INTERRUPTED
+
+
+def test_usage_error_is_reported_before_the_body_runs(shell: Any, capsys: Any) -> None:
+    result = run(shell, "%%track --no-such-flag\nside_effect = 1\n")
+    assert not result.success
+    assert "side_effect" not in shell.user_ns
+    assert nbtrack.runs().empty
+
+
+def test_cell_that_does_not_parse_runs_as_usual_with_one_warning(shell: Any, capsys: Any) -> None:
+    result = run(shell, "%%track\nx = (1,\n")
+    assert isinstance(result.error_in_exec or result.error_before_exec, SyntaxError)
+    assert nbtrack.runs().empty
+
+
+def test_unreachable_store_is_one_warning_and_the_cell_still_runs(
+    shell: Any, capsys: Any, tmp_path: Any
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    nbtrack.configure(store=str(blocker / "sub" / "nbtrack.db"))
+    result = run(shell, "%%track\nvalue = 41 + 1\nvalue\n")
+    assert result.success
+    assert result.result == 42
+    assert shell.user_ns["value"] == 42
+    err = capsys.readouterr().err
+    warnings = [line for line in err.splitlines() if line.startswith("nbtrack:")]
+    assert len(warnings) == 1
+    assert "cannot create the store folder" in warnings[0]
+
+
+def test_tracked_under_time_and_capture(shell: Any) -> None:
+    result = run(shell, "%%time\n%%track\nq = 3\nq * 2\n")
+    assert result.success
+    assert result.result == 6
+    assert last_run().params == {"q": 3}
+    run(shell, "%%capture captured\n%%track\nr = 5\nprint('hello', r)\n")
+    assert "hello 5" in shell.user_ns["captured"].stdout
+    record = last_run()
+    assert record.params == {"r": 5}
+    assert record.artifact_bytes("stdout.txt") == b"hello 5\n"
+
+
+def test_off_and_on_and_default_experiment(shell: Any) -> None:
+    run(shell, "%track off")
+    run(shell, "%%track\nz = 1\n")
+    assert nbtrack.runs().empty
+    assert shell.user_ns["z"] == 1
+    run(shell, "%track on")
+    run(shell, "%track experiment tuning")
+    run(shell, "%%track\nz = 2\n")
+    assert last_run().experiment == "tuning"
+
+
+def test_sweep_runs_every_combination_and_goes_on_after_a_failure(shell: Any) -> None:
+    result = run(
+        shell,
+        "%%track --sweep lr=0.1,0.2 --sweep depth=1,2\n"
+        "lr = 0.5\n"
+        "depth = 3\n"
+        "if lr == 0.2 and depth == 2:\n"
+        "    raise ValueError('bad combination')\n"
+        "score = lr * depth\n",
+    )
+    assert result.success
+    table = result.result
+    assert len(table) == 4
+    frame = nbtrack.runs(order_by="seq")
+    assert frame["status"].tolist() == ["FINISHED", "FINISHED", "FINISHED", "FAILED"]
+    assert frame["params.lr"].tolist() == [0.1, 0.1, 0.2, 0.2]
+    assert frame["params.depth"].tolist() == [1, 2, 1, 2]
+    assert frame["metrics.score"].tolist()[:3] == pytest.approx([0.1, 0.2, 0.2])
+    assert frame["tags.sweep"].nunique() == 1
+
+
+def test_sweep_over_a_name_the_cell_does_not_assign_is_an_error_before_running(shell: Any) -> None:
+    result = run(shell, "%%track --sweep nope=1,2\nran = True\n")
+    assert not result.success
+    assert "ran" not in shell.user_ns
+    assert nbtrack.runs().empty
+
+
+def test_line_magic_commands(shell: Any, capsys: Any) -> None:
+    run(shell, "%%track\nlr = 0.1\nacc = 0.5\n")
+    run(shell, "%%track\nlr = 0.2\nacc = 0.7\n")
+    table = shell.run_line_magic("track", "")
+    assert list(table.index) == [2, 1]
+    shell.run_line_magic("track", "show 1")
+    assert "run #1" in capsys.readouterr().out
+    shell.run_line_magic("track", "diff 1 2")
+    out = capsys.readouterr().out
+    assert "lr: 0.1  ->  0.2" in out
+    assert "-lr = 0.1" in out
+    shell.run_line_magic("track", "tag 1 best=yes")
+    shell.run_line_magic("track", 'note 1 "looks good"')
+    record = nbtrack.get_run(1)
+    assert record.tags["best"] == "yes"
+    assert record.notes == ["looks good"]
+    shell.run_line_magic("track", "rm 1")
+    assert nbtrack.runs()["seq"].tolist() == [2]
+
+
+def test_restore_puts_the_code_in_the_next_cell(shell: Any) -> None:
+    run(shell, "base = 3")
+    run(shell, "%%track -e exp1\nlr = 0.1\nacc = base * lr\n")
+    seq = int(nbtrack.runs()["seq"].iloc[0])
+    captured: list[str] = []
+    shell.set_next_input = lambda text, replace=False: captured.append(text)  # type: ignore[method-assign]
+    shell.run_line_magic("track", f"restore {seq}")
+    assert captured[0].splitlines()[0] == "%%track -e exp1"
+    assert "base = 3" in captured[0]
+    assert "lr = 0.1" in captured[0]
+
+
+def test_load_twice_is_harmless_and_unload_removes_everything(shell: Any) -> None:
+    ext = shell._nbtrack_extension
+    run(shell, "%reload_ext nbtrack")
+    run(shell, "%load_ext nbtrack")
+    assert shell.events.callbacks["pre_run_cell"].count(shell._nbtrack_extension.hooks.pre_run_cell) == 1
+    run(shell, "%unload_ext nbtrack")
+    assert "track" not in shell.magics_manager.magics["cell"]
+    assert "track" not in shell.magics_manager.magics["line"]
+    assert ext.hooks.transform not in shell.input_transformers_cleanup
+    run(shell, "%load_ext nbtrack")
