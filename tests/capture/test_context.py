@@ -22,17 +22,15 @@ from nbclient import NotebookClient
 
 from nbtrack.capture.context import (
     ContextCollector,
-    GitState,
-    GitStateCache,
     cell_id,
     execution_count,
-    git_state,
     kernel_id,
     notebook_path,
     package_versions,
     peak_rss_bytes,
     quick_context,
 )
+from nbtrack.capture.gitstate import GitState, GitStateCache, git_state
 
 HINTS = ("__session__", "__vsc_ipynb_file__")
 
