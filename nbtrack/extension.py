@@ -7,12 +7,12 @@ also warms up the imports the first tracked cell needs. Loading twice is harmles
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 from nbtrack.capture.controller import Controller
-from nbtrack.capture.guard import guarded
 from nbtrack.capture.hooks import CellHooks
 from nbtrack.capture.magics import TrackMagics
 
@@ -62,8 +62,13 @@ def unload(shell: Any) -> None:
 
 
 def _startup() -> None:
-    """Open the store and reconcile crashed runs, off the kernel's thread."""
-    with guarded("opening the store"):
-        from nbtrack import api
+    """Open the store and reconcile crashed runs, off the kernel's thread.
 
+    Quiet on failure: this thread's output would land in whichever cell runs next, and the first
+    tracked cell reports a store problem itself, as its one warning line.
+    """
+    from nbtrack import api
+    from nbtrack.errors import NbtrackError
+
+    with contextlib.suppress(NbtrackError, OSError):
         api.session().reconciled()

@@ -49,6 +49,7 @@ class CellRun:
         body: str,
         experiment: str | None = None,
         extra_tags: dict[str, str] | None = None,
+        code: str | None = None,
     ) -> None:
         self.tracker = tracker
         self.shell = shell
@@ -56,6 +57,8 @@ class CellRun:
         self.body = body
         self.experiment = request.experiment or experiment
         self.extra_tags = extra_tags or {}
+        self.code = code  # the body as Python, when IPython already transformed it
+        self.clear_pending = False
         self.run: Run | None = None
         self.analysis: CellAnalysis | None = None
         self.params: dict[str, Any] = {}
@@ -71,15 +74,15 @@ class CellRun:
         """Analyse the cell and start its run (call inside the guard)."""
         shell = self.shell
         try:
-            code = shell.transform_cell(self.body)
+            code = self.code if self.code is not None else shell.transform_cell(self.body)
             self.analysis = analyse(code)
         except SyntaxError:
-            warn("nothing captured for this cell: it does not parse (it runs as usual)")
-            return
+            self.analysis = None  # warned about once the run exists (a store failure says enough)
         namespace = shell.user_ns
-        literal = dict(self.analysis.literal_params)
-        from_namespace = namespace_params(self.analysis.reads - set(literal), namespace)
-        self._before = snapshot(self.analysis.bound, namespace)
+        analysis = self.analysis
+        literal = dict(analysis.literal_params) if analysis else {}
+        from_namespace = namespace_params(analysis.reads - set(literal), namespace) if analysis else {}
+        self._before = snapshot(analysis.bound, namespace) if analysis else {}
         quick = ctx.quick_context(shell)
         notebook = quick.get("notebook")
         run = self.tracker.start_run(
@@ -93,6 +96,8 @@ class CellRun:
             context=json.dumps(quick, default=str),
         )
         self.run = run
+        if analysis is None:
+            warn("this cell does not parse, so no params or metrics were captured from it")
         self.params = {**from_namespace, **literal}
         if literal:
             run.log_params(literal, origin=ParamOrigin.LITERAL)
@@ -100,9 +105,8 @@ class CellRun:
             run.log_params(from_namespace, origin=ParamOrigin.NAMESPACE)
         self._quick = quick
         self._collector = ctx.ContextCollector(shell, cwd=_folder_of(notebook))
-        if not self.request.no_outputs:
-            self._capture = OutputCapture(shell)
-            self._capture.start()
+        self._capture = OutputCapture(shell)
+        self._capture.start()
         self._rss0 = ctx.peak_rss_bytes()
         self._started = time.perf_counter()
 
@@ -114,6 +118,9 @@ class CellRun:
             return None
         wall = time.perf_counter() - self._started
         captured = self._stop_capture()
+        self.clear_pending = captured is not None and captured.clear_pending
+        if self.request.no_outputs:
+            captured = None
         status, error_text = _status_of(outcome.error)
         with guarded("recording the cell's results"):
             self._record_results(run, outcome, captured)
@@ -129,8 +136,12 @@ class CellRun:
         return capture.stop()
 
     def _record_results(self, run: Run, outcome: Outcome, captured: Captured | None) -> None:
+        if captured is not None:
+            for name, data, mime in captured.artifacts():
+                run.attach(name, data, mime)
         analysis = self.analysis
-        assert analysis is not None
+        if analysis is None:
+            return
         namespace = self.shell.user_ns
         explicit = {}
         for name in self.request.params:
@@ -161,12 +172,11 @@ class CellRun:
         if metrics:
             run.log(metrics, step=0)
         if primary is None and metrics:
-            primary = next(iter(metrics))
+            # a name the cell certainly assigned at top level says more than a loop counter
+            certain = [k for k in metrics if k in analysis.unconditional]
+            primary = certain[0] if certain else next(iter(metrics))
         if primary is not None:
             self.metric = (primary, metrics[primary])
-        if captured is not None:
-            for name, data, mime in captured.artifacts():
-                run.attach(name, data, mime)
 
     def _record_context(self, run: Run, wall: float) -> None:
         extra = {

@@ -25,6 +25,7 @@ class Controller:
         self.shell = shell
         self.enabled = True
         self.default_experiment: str | None = None
+        self._summaries: list[Summary] = []
 
     @property
     def tracker(self) -> Tracker:
@@ -34,22 +35,30 @@ class Controller:
         return api.session().tracker
 
     def new_cell_run(
-        self, request: TrackRequest, body: str, extra_tags: dict[str, str] | None = None
+        self,
+        request: TrackRequest,
+        body: str,
+        extra_tags: dict[str, str] | None = None,
+        code: str | None = None,
     ) -> CellRun:
         """A CellRun for ``body`` with this shell's defaults."""
         from nbtrack.capture.cellrun import CellRun
 
-        return CellRun(self.tracker, self.shell, request, body, self.default_experiment, extra_tags)
+        return CellRun(self.tracker, self.shell, request, body, self.default_experiment, extra_tags, code)
 
     def start(
-        self, request: TrackRequest, body: str, extra_tags: dict[str, str] | None = None
+        self,
+        request: TrackRequest,
+        body: str,
+        extra_tags: dict[str, str] | None = None,
+        code: str | None = None,
     ) -> CellRun | None:
         """Begin tracking a cell body (guarded); None when tracking is off or could not start."""
         if not self.enabled:
             return None
         cell_run = None
         with guarded("starting the run for this cell") as ok:
-            cell_run = self.new_cell_run(request, body, extra_tags)
+            cell_run = self.new_cell_run(request, body, extra_tags, code)
             cell_run.begin()
         if not ok.ok:
             self.abandon(cell_run)
@@ -64,19 +73,28 @@ class Controller:
                 cell_run.run.end("FAILED", "nbtrack could not finish starting this run")
 
     def finish(self, cell_run: CellRun, outcome: Outcome) -> Summary | None:
-        """End the cell's run (guarded) and show its summary line unless --quiet."""
+        """End the cell's run (guarded); its summary line is shown when the outermost cell ends."""
         with guarded("saving this cell's run") as ok:
             status = cell_run.finish(outcome)
-        if not ok.ok or status is None or cell_run.run is None:
+        if not ok.ok or status is None or cell_run.run is None or cell_run.request.quiet:
             return None
         summary = None
         with guarded("summarising the run"):
             summary = self.summarise(cell_run)
-            if not cell_run.request.quiet:
-                from IPython.display import display
-
-                display(summary, metadata={"nbtrack": {"summary": True}})
+            if not cell_run.clear_pending:  # the summary would be the output that wipes the cell
+                self._summaries.append(summary)
         return summary
+
+    def show_summaries(self) -> None:
+        """Display the summary lines of runs that ended (called when the outermost cell ends)."""
+        if not self._summaries:
+            return
+        summaries, self._summaries = self._summaries, []
+        with guarded("showing the run summary"):
+            from IPython.display import display
+
+            for summary in summaries:
+                display(summary, metadata={"nbtrack": {"summary": True}})
 
     def summarise(self, cell_run: CellRun) -> Summary:
         """The summary line of a finished cell run."""

@@ -41,7 +41,8 @@ def warn(what: str, detail: str = "") -> None:
     """Print one clear warning line to the user's stderr (shown in the cell's output)."""
     line = f"nbtrack: {what}" + (f" ({detail})" if detail else "")
     with contextlib.suppress(OSError, ValueError):  # stderr closed or broken: nothing left to do
-        print(line, file=sys.stderr, flush=True)  # noqa: T201 - the user must see this in the cell
+        sys.stderr.write(line + "\n")  # one write, so lines from two threads never interleave
+        sys.stderr.flush()
 
 
 @contextlib.contextmanager

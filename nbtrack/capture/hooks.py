@@ -1,14 +1,21 @@
 """How a ``%%track`` cell runs *as a normal cell*: one input transformer plus IPython events.
 
-IPython transforms a cell before it runs it (and before ``pre_run_cell``). When a top-level cell
-starts with a valid ``%%track`` line, the transformer turns that line into a comment (line numbers in
-tracebacks stay those the user sees) and remembers the cell; ``pre_run_cell`` then starts its run, and
-IPython runs the body exactly as it runs any cell — same display of the last expression, same
-tracebacks, same history. ``post_run_cell`` ends the run from IPython's own execution result.
+IPython transforms a cell before it runs it (and before ``pre_run_cell``). When a top-level cell has a
+valid ``%%track`` line among its leading cell-magic lines (``%%track`` first, or after ``%%time`` /
+``%%capture x``), the transformer turns that line into a comment when it is the first line (so line
+numbers stay those the user sees) and drops it otherwise (so ``%%time`` runs exactly the body it runs
+untracked, and a following cell magic stays first), and remembers the cell; ``pre_run_cell`` then
+starts its run, and IPython runs the rest exactly as it runs any cell: same display of the last
+expression, same tracebacks, same history. ``post_run_cell`` ends the run from IPython's own
+execution result — or, when an inner ``%%capture`` ran the body in a nested cell and showed its error
+itself, from that nested cell's result.
 
-Cells that reach ``%%track`` any other way — nested under ``%%time`` or ``%%capture``, with a usage
-error, or with ``--sweep`` — are left alone here and go through the registered cell magic
-(:mod:`nbtrack.capture.magics`). Transforms requested *while* a cell executes are such nested ones.
+The summary line of a run is displayed when the outermost cell ends, after any ``%%capture`` has
+given the outputs back, and not at all when the cell's last act was ``clear_output(wait=True)`` (the
+summary would be the "next output" that wipes the cell).
+
+Cells reaching ``%%track`` any other way — a usage error, ``--sweep``, or a ``%%track`` cell run while
+another cell executes — go through the registered cell magic (:mod:`nbtrack.capture.magics`).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import parse_argstring
 
-from nbtrack.capture.request import TrackRequest, first_line_magic, request_from_args
+from nbtrack.capture.request import TrackRequest, request_from_args, track_line_index
 
 if TYPE_CHECKING:
     from nbtrack.capture.cellrun import CellRun
@@ -31,8 +38,18 @@ _EVENTS = ("pre_execute", "post_execute", "pre_run_cell", "post_run_cell")
 @dataclass
 class _Pending:
     raw_cell: str
+    transformed: str
     request: TrackRequest
     body: str
+    first: bool  # %%track was the cell's first line: IPython's transformed cell is the body's code
+
+
+@dataclass
+class _Frame:
+    """One cell being run (top-level or nested), and the tracked run it started, if any."""
+
+    cell_run: CellRun | None
+    nested_error: BaseException | None = None
 
 
 @dataclass
@@ -42,7 +59,7 @@ class CellHooks:
     controller: Controller
     _executing: int = 0
     _pending: _Pending | None = None
-    _stack: list[CellRun | None] = field(default_factory=list)
+    _stack: list[_Frame] = field(default_factory=list)
 
     def install(self, shell: Any) -> None:
         """Register the callbacks and the transformer."""
@@ -59,28 +76,34 @@ class CellHooks:
         while self.transform in shell.input_transformers_cleanup:
             shell.input_transformers_cleanup.remove(self.transform)
 
+    @property
+    def depth(self) -> int:
+        """How many cells are running, nested ones included."""
+        return len(self._stack)
+
     # -- transformer -----------------------------------------------------------------------
     def transform(self, lines: list[str]) -> list[str]:
-        """Comment out the ``%%track`` line of a top-level cell (and remember that cell)."""
+        """Take the ``%%track`` line out of a top-level cell's leading magics (and remember the cell)."""
         if self._executing or not lines:
             return lines
-        raw = "".join(lines)
-        found = first_line_magic(raw)
+        found = track_line_index(lines)
         if found is None:
             return lines
-        request = _parse(found[0])
+        index, argline = found
+        request = _parse(argline)
         if request is None or request.sweeps:
             return lines  # the cell magic reports the usage error / runs the sweep
-        self._pending = _Pending(raw, request, found[1])
         out = list(lines)
-        for i, line in enumerate(out):
-            if line.strip():
-                following = next((rest for rest in out[i + 1 :] if rest.strip()), "")
-                if following.lstrip().startswith("%%"):
-                    del out[i]  # another cell magic must stay on the first line
-                else:
-                    out[i] = "# " + line
-                break
+        first = all(not line.strip() for line in lines[:index])
+        following = next((rest for rest in out[index + 1 :] if rest.strip()), "")
+        if first and not following.lstrip().startswith("%%"):
+            out[index] = "# " + out[index].lstrip()  # line numbers stay those the user sees
+        else:
+            # after %%time/%%capture the body those magics run is then exactly the untracked one;
+            # before another cell magic, that magic must become the first line
+            del out[index]
+        body = "".join(line for i, line in enumerate(lines) if i > index)
+        self._pending = _Pending("".join(lines), "".join(out), request, body, first)
         return out
 
     # -- events ----------------------------------------------------------------------------
@@ -98,19 +121,32 @@ class CellHooks:
         raw = getattr(info, "raw_cell", None) or ""
         cell_run = None
         if pending is not None and _same_cell(pending.raw_cell, raw):
-            cell_run = self.controller.start(pending.request, pending.body)
-        self._stack.append(cell_run)
+            code = (getattr(info, "transformed_cell", None) or None) if pending.first else None
+            cell_run = self.controller.start(pending.request, pending.body, code=code)
+        self._stack.append(_Frame(cell_run))
 
     def post_run_cell(self, result: Any) -> None:
         """After a cell: end the run it started, from IPython's own result."""
-        cell_run = self._stack.pop() if self._stack else None
-        if cell_run is None:
-            return
-        from nbtrack.capture.cellrun import Outcome
-
+        frame = self._stack.pop() if self._stack else _Frame(None)
         error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
-        value = getattr(result, "result", None)
-        self.controller.finish(cell_run, Outcome(error=error, value=value, has_value=value is not None))
+        if frame.cell_run is None:
+            if error is not None:
+                self._note_nested_error(error)
+        else:
+            from nbtrack.capture.cellrun import Outcome
+
+            value = getattr(result, "result", None)
+            outcome = Outcome(error=error or frame.nested_error, value=value, has_value=value is not None)
+            self.controller.finish(frame.cell_run, outcome)
+        if not self._stack:
+            self.controller.show_summaries()
+
+    def _note_nested_error(self, error: BaseException) -> None:
+        """A nested cell (e.g. the body %%capture runs) failed: the tracked cell around it failed too."""
+        for frame in reversed(self._stack):
+            if frame.cell_run is not None:
+                frame.nested_error = frame.nested_error or error
+                return
 
 
 def _same_cell(a: str, b: str) -> bool:

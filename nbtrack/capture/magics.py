@@ -51,6 +51,7 @@ class TrackMagics(Magics):
         earlier cells; metrics are the numbers it leaves in variables or shows as its last expression;
         ``nbtrack.log(...)`` inside the cell logs curves into the run.
         """
+        __tracebackhide__ = True  # IPython leaves nbtrack's frames out of the user's traceback
         request = request_from_args(parse_argstring(self.track_cell, line))
         if request.sweeps:
             from nbtrack.capture.sweep import run_sweep
@@ -60,6 +61,7 @@ class TrackMagics(Magics):
 
     def controller_run(self, request: Any, cell: str) -> Any:
         """Run ``cell`` tracked, like %%time runs its body; exceptions propagate unchanged."""
+        __tracebackhide__ = True  # IPython leaves nbtrack's frames out of the user's traceback
         from nbtrack.capture.cellrun import Outcome
 
         cell_run = self.controller.start(request, cell)
@@ -76,13 +78,22 @@ class TrackMagics(Magics):
 
 def run_body(shell: Any, cell: str) -> tuple[Any, bool]:
     """Execute a cell body in the user's namespace as %%time does; return (last value, has value)."""
+    __tracebackhide__ = True  # IPython leaves nbtrack's frames out of the user's traceback
+    from nbtrack.capture.cellcode import analyse
+    from nbtrack.capture.context import execution_count
+
     code = shell.transform_cell(cell)
     tree = shell.compile.ast_parse(code)
     tree = shell.transform_ast(tree)
     last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr) and not code.rstrip().endswith(";"):
-        last = tree.body.pop()
-    filename = shell.compile.cache(code, shell.execution_count)
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        try:
+            hidden = analyse(code).last_expr_ends_with_semicolon
+        except SyntaxError:
+            hidden = False
+        if not hidden:
+            last = tree.body.pop()
+    filename = shell.compile.cache(code, execution_count(shell) or 0)
     if tree.body:
         shell.ex(shell.compile(tree, filename, "exec"))
     if last is None:

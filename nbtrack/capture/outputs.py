@@ -43,6 +43,7 @@ class Captured:
     stderr_chars: int = 0
     displays: list[dict[str, Any]] = field(default_factory=list)
     result: dict[str, Any] | None = None
+    clear_pending: bool = False  # the last output event was clear_output(wait=True)
 
     def artifacts(self) -> list[tuple[str, bytes, str]]:
         """(name, content, mimetype) for every captured output worth storing."""
@@ -110,6 +111,8 @@ class OutputCapture:
         if not isinstance(text, str):
             return
         c = self.captured
+        if text:
+            c.clear_pending = False
         total = c.stdout_chars if name == "stdout" else c.stderr_chars
         room = STREAM_CAP - total
         parts = c.stdout if name == "stdout" else c.stderr
@@ -159,8 +162,12 @@ class OutputCapture:
         if hasattr(pub, "register_hook"):  # ipykernel: the supported way to see display messages
 
             def hook(msg: Any) -> Any:
-                if msg.get("msg_type") == "display_data":
+                kind = msg.get("msg_type")
+                if kind == "display_data":
+                    self.captured.clear_pending = False
                     self._record_display(msg.get("content", {}).get("data"))
+                elif kind == "clear_output":
+                    self.captured.clear_pending = bool(msg.get("content", {}).get("wait"))
                 return msg
 
             pub.register_hook(hook)
@@ -183,6 +190,7 @@ class OutputCapture:
 
         def write_format_data(format_dict: Any, *args: Any, **kwargs: Any) -> Any:
             if isinstance(format_dict, dict):
+                self.captured.clear_pending = False
                 self.captured.result = dict(format_dict)
             return original(format_dict, *args, **kwargs)
 

@@ -64,6 +64,24 @@ def first_line_magic(raw_cell: str, magic: str = "track") -> tuple[str, str] | N
     return rest.strip(), body
 
 
+def track_line_index(lines: list[str], magic: str = "track") -> tuple[int, str] | None:
+    """Index and argument line of a ``%%<magic>`` line among the cell's leading cell-magic lines.
+
+    ``%%time`` / ``%%capture x`` may come first: every leading line that starts with ``%%`` is a cell
+    magic applied to the rest of the cell, so ``%%track`` may stand at any of those positions.
+    """
+    head = f"%%{magic}"
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if not text and all(not earlier.strip() for earlier in lines[:i]):
+            continue  # leading blank lines
+        if not text.startswith("%%"):
+            return None
+        if text.startswith(head) and (len(text) == len(head) or text[len(head)].isspace()):
+            return i, text[len(head) :].strip()
+    return None
+
+
 def describe_args(args: Any) -> str:
     """A short description of parsed magic arguments, for messages."""
     return " ".join(f"{k}={v!r}" for k, v in vars(args).items() if v)

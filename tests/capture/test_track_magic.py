@@ -94,7 +94,12 @@ def test_usage_error_is_reported_before_the_body_runs(shell: Any, capsys: Any) -
 def test_cell_that_does_not_parse_runs_as_usual_with_one_warning(shell: Any, capsys: Any) -> None:
     result = run(shell, "%%track\nx = (1,\n")
     assert isinstance(result.error_in_exec or result.error_before_exec, SyntaxError)
-    assert nbtrack.runs().empty
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("nbtrack:")]
+    assert warnings == ["nbtrack: this cell does not parse, so no params or metrics were captured from it"]
+    record = last_run()
+    assert record.status is Status.FAILED
+    assert record.params == {}
+    assert record.info.error is not None and "SyntaxError" in record.info.error
 
 
 def test_unreachable_store_is_one_warning_and_the_cell_still_runs(
@@ -118,11 +123,13 @@ def test_tracked_under_time_and_capture(shell: Any) -> None:
     assert result.success
     assert result.result == 6
     assert last_run().params == {"q": 3}
-    run(shell, "%%capture captured\n%%track\nr = 5\nprint('hello', r)\n")
-    assert "hello 5" in shell.user_ns["captured"].stdout
+    run(shell, "%%capture captured\n%%track\nr = 5\nprint('hello', r)\nr\n")
+    captured = shell.user_ns["captured"]
+    assert captured.stdout == "hello 5\n"
+    assert [o.data["text/plain"] for o in captured.outputs] == ["5"]  # no summary in there
     record = last_run()
     assert record.params == {"r": 5}
-    assert record.artifact_bytes("stdout.txt") == b"hello 5\n"
+    assert record.status is Status.FINISHED
 
 
 def test_off_and_on_and_default_experiment(shell: Any) -> None:
