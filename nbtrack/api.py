@@ -20,6 +20,7 @@ from nbtrack.tracking.tracker import Tracker
 if TYPE_CHECKING:
     import pandas as pd
 
+    from nbtrack.model import RunPlace
     from nbtrack.query.records import RunRecord
     from nbtrack.query.standing import Standing
 
@@ -39,6 +40,9 @@ class Session:
 
     def reconciled(self, store: str | None = None) -> Store:
         """The store, after marking runs of dead processes CRASHED (so reads are honest)."""
+        writer = self.tracker.writer_if_started
+        if writer is not None and writer.pending():
+            writer.flush()  # read your own writes: what this process logged is visible to its reads
         opened = self.store(store)
         reconcile_crashed(opened, self.config.crash_timeout)
         return opened
@@ -139,7 +143,7 @@ def tag_run(ref: Any, tags: Mapping[str, Any], store: str | None = None) -> RunR
     from nbtrack.store import schema
     from nbtrack.store.writes import upsert
 
-    opened = session().store(store)
+    opened = session().reconciled(store)  # pending writes of this process first
     run_id = resolve_run_id(opened, ref)
     rows = [{"run_id": run_id, "key": str(k), "value": str(v)} for k, v in tags.items()]
     with opened.write() as conn:
@@ -156,7 +160,7 @@ def note_run(ref: Any, text: str, store: str | None = None) -> RunRecord:
 
     if not isinstance(text, str) or not text.strip():
         raise ValueError("a note must be a non-empty string")
-    opened = session().store(store)
+    opened = session().reconciled(store)  # pending writes of this process first
     run_id = resolve_run_id(opened, ref)
     with opened.write() as conn:
         conn.execute(schema.notes.insert().values(run_id=run_id, created=time.time(), text=text))
@@ -168,18 +172,18 @@ def delete_runs(refs: Sequence[Any], store: str | None = None) -> list[int]:
     from nbtrack.query.resolve import resolve_run_id
     from nbtrack.store.writes import delete_runs as delete
 
-    opened = session().store(store)
+    opened = session().reconciled(store)  # pending writes of this process first
     ids = [resolve_run_id(opened, ref) for ref in refs]
     seqs = [get_run(run_id, store).seq for run_id in ids]
     delete(opened, ids)
     return seqs
 
 
-def metric_standing(run_id: str, key: str, store: str | None = None) -> Standing | None:
-    """How run ``run_id``'s metric ``key`` compares with earlier runs (best so far, vs previous)."""
+def metric_standing(place: RunPlace, key: str, value: float, store: str | None = None) -> Standing:
+    """How a run's ``value`` of metric ``key`` compares with the other runs (best so far, vs previous)."""
     from nbtrack.query.standing import metric_standing as standing
 
-    return standing(session().store(store), run_id, key)
+    return standing(session().store(store), place, key, value)
 
 
 def get_run(ref: Any, store: str | None = None) -> RunRecord:

@@ -118,3 +118,14 @@ class MetricSummary:
     min: float
     max: float
     count: int
+
+
+@dataclass(frozen=True)
+class RunPlace:
+    """Where a run stands: what identifies its experiment and cell."""
+
+    run_id: str
+    seq: int
+    experiment: str
+    notebook: str | None = None
+    cell_id: str | None = None

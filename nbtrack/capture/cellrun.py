@@ -68,6 +68,7 @@ class CellRun:
         self._started = 0.0
         self._rss0 = 0
         self.metric: tuple[str, float] | None = None
+        self.place: dict[str, Any] = {}
 
     # -- before the user's code ---------------------------------------------------------------
     def begin(self) -> None:
@@ -104,6 +105,7 @@ class CellRun:
         if from_namespace:
             run.log_params(from_namespace, origin=ParamOrigin.NAMESPACE)
         self._quick = quick
+        self.place = {"notebook": notebook, "cell_id": quick.get("cell_id")}
         self._collector = ctx.ContextCollector(shell, cwd=_folder_of(notebook))
         self._capture = OutputCapture(shell)
         self._capture.start()
@@ -126,7 +128,7 @@ class CellRun:
             self._record_results(run, outcome, captured)
         with guarded("recording the cell's context"):
             self._record_context(run, wall)
-        run.end(status, error_text)
+        run.end(status, error_text, wait=False)  # the writer saves it now, off the kernel's thread
         return status
 
     def _stop_capture(self) -> Captured | None:

@@ -114,10 +114,16 @@ class Controller:
         )
         if cell_run.metric is not None:
             from nbtrack import api
+            from nbtrack.model import RunPlace
 
-            standing = api.metric_standing(run.id, cell_run.metric[0])
-            if standing is not None:
-                summary.best = standing.is_best and standing.best_other is not None
-                if standing.previous_seq is not None and standing.previous_value is not None:
-                    summary.previous = (standing.previous_seq, standing.previous_value)
+            writer = self.tracker.writer
+            if writer.pending(besides=run.sink):
+                writer.flush()  # earlier runs' results must be in the store to compare with
+            info = cell_run.place
+            place = RunPlace(run.id, run.seq, run.experiment, info.get("notebook"), info.get("cell_id"))
+            key, value = cell_run.metric
+            standing = api.metric_standing(place, key, value)
+            summary.best = standing.is_best and standing.best_other is not None
+            if standing.previous_seq is not None and standing.previous_value is not None:
+                summary.previous = (standing.previous_seq, standing.previous_value)
         return summary

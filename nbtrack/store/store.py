@@ -36,6 +36,7 @@ class Store:
         with self.translate("open"):
             ensure_schema(self.engine, self.display_url)
         self.artifacts_root = artifacts or default_artifact_root(url)
+        self.experiment_ids: dict[str, int] = {}  # experiments are never deleted: ids can be kept
         self._artifacts: ArtifactStore | None = None
 
     @property

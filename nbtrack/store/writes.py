@@ -93,15 +93,19 @@ def create_run(store: Store, run: dict[str, Any], experiment: str) -> int:
             try:
                 with store.engine.connect().execution_options(nbtrack_write=True) as conn:
                     with conn.begin():
-                        exp_id = experiment_id(conn, experiment)
+                        exp_id = store.experiment_ids.get(experiment)
+                        if exp_id is None:
+                            exp_id = experiment_id(conn, experiment)
                         seq = _next_seq(conn)
                         conn.execute(
                             t.runs.insert().values(
                                 **run, seq=seq, experiment_id=exp_id, status=Status.RUNNING.value
                             )
                         )
+                    store.experiment_ids[experiment] = exp_id
                     return seq
             except sa.exc.IntegrityError:
+                store.experiment_ids.pop(experiment, None)
                 # Another process took this seq or created this experiment at the same moment
                 # (PostgreSQL; SQLite serialises writers): try again with fresh numbers.
                 if attempt == _CREATE_ATTEMPTS - 1:
@@ -111,10 +115,15 @@ def create_run(store: Store, run: dict[str, Any], experiment: str) -> int:
 
 def _next_seq(conn: sa.Connection) -> int:
     """Take the next run number (the UPDATE locks the counter row until the transaction ends)."""
-    counter = t.counters.c
-    mine = counter.name == t.RUN_SEQ_COUNTER
-    conn.execute(t.counters.update().where(mine).values(value=counter.value + 1))
-    return int(conn.execute(sa.select(counter.value).where(mine)).scalar_one())
+    return int(conn.execute(_NEXT_SEQ).scalar_one())
+
+
+_NEXT_SEQ = (
+    t.counters.update()
+    .where(t.counters.c.name == t.RUN_SEQ_COUNTER)
+    .values(value=t.counters.c.value + 1)
+    .returning(t.counters.c.value)
+)
 
 
 def write_batch(store: Store, batch: Batch) -> None:

@@ -63,6 +63,11 @@ class Run:
         self._open = True
 
     @property
+    def sink(self) -> RunSink:
+        """The run's buffers and writer-side state (for the writer and its callers)."""
+        return self._sink
+
+    @property
     def run_id(self) -> str:
         """The unique, time-sortable id of this run (same as ``id``)."""
         return self.id
@@ -222,9 +227,18 @@ class Run:
         """Persist everything logged so far, now."""
         self._writer.flush()
 
-    def end(self, status: Status | str = Status.FINISHED, error: str | None = None) -> None:
-        """End the run with ``status`` and persist everything it logged; a second call does nothing."""
+    def end(
+        self, status: Status | str = Status.FINISHED, error: str | None = None, *, wait: bool = True
+    ) -> None:
+        """End the run with ``status`` and persist everything it logged; a second call does nothing.
+
+        ``wait=False`` leaves the writing to the background writer, woken at once (it lands within
+        the flush interval; reads in this process flush first, so they still see it).
+        """
         if not self.queue_end(status, error):
+            return
+        if not wait:
+            self._writer.wake()
             return
         self._writer.flush()
         if self._sink.dropped:

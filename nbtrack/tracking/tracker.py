@@ -80,6 +80,11 @@ class Tracker:
             )
         return self._writer
 
+    @property
+    def writer_if_started(self) -> Writer | None:
+        """The background writer if this tracker has started one (never creates it)."""
+        return self._writer
+
     def store_url(self) -> str:
         """The URL of the store this tracker writes to (configured, else discovered)."""
         return discover_store_url(self.config.store)

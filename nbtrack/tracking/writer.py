@@ -96,6 +96,21 @@ class Writer:
             self._wake.set()
             self._drained.wait(0.05)
 
+    def wake(self) -> None:
+        """Ask the writer thread to flush now rather than at its next interval."""
+        self._wake.set()
+
+    def pending(self, besides: RunSink | None = None) -> bool:
+        """True when something logged or queued in this process (``besides`` one run) is not written yet."""
+        if any(op[0] is not besides for op in (*self.ops, *self._pending_ops)):
+            return True
+        return any(
+            cols[2]
+            for sink in list(self._sinks)
+            if sink is not besides
+            for cols in list(sink.buffers.values())
+        )
+
     def flush(self) -> None:
         """Write everything logged so far, now, on the calling thread; raise StoreError on failure."""
         self._flush(raise_errors=True)
