@@ -122,7 +122,8 @@ class Tracker:
             "user": _user(),
             **attributes,
         }
-        seq = create_run(store, row, experiment)
+        with self.writer.exclusive():  # wait for our own writer on a lock, not in SQLite's busy backoff
+            seq = create_run(store, row, experiment)
         sink = RunSink(store, run_id)
         self.writer.register(sink)
         run = Run(self, sink, seq=seq, name=name, experiment=experiment, start_time=now)

@@ -96,6 +96,10 @@ class Writer:
             self._wake.set()
             self._drained.wait(0.05)
 
+    def exclusive(self) -> threading.Lock:
+        """The lock a flush holds: hold it to write to the store without racing this writer."""
+        return self._flush_lock
+
     def wake(self) -> None:
         """Ask the writer thread to flush now rather than at its next interval."""
         self._wake.set()
