@@ -6,11 +6,13 @@ functions below use the default session. Tests and embedding applications can ma
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nbtrack.config import NbtrackConfig
+from nbtrack.errors import StoreError
 from nbtrack.store.engine import as_store_url, discover_store_url
 from nbtrack.store.liveness import reconcile_crashed
 from nbtrack.store.store import Store, StoreRegistry
@@ -41,8 +43,11 @@ class Session:
     def reconciled(self, store: str | None = None) -> Store:
         """The store, after marking runs of dead processes CRASHED (so reads are honest)."""
         writer = self.tracker.writer_if_started
-        if writer is not None and writer.pending():
-            writer.flush()  # read your own writes: what this process logged is visible to its reads
+        if writer is not None:
+            # read your own writes (waits for a flush in progress; cheap when idle); if the store
+            # refuses writes just now, the read still goes ahead and the writer retries later
+            with contextlib.suppress(StoreError):
+                writer.flush()
         opened = self.store(store)
         reconcile_crashed(opened, self.config.crash_timeout)
         return opened

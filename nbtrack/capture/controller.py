@@ -116,9 +116,8 @@ class Controller:
             from nbtrack import api
             from nbtrack.model import RunPlace
 
-            writer = self.tracker.writer
-            if writer.pending(besides=run.sink):
-                writer.flush()  # earlier runs' results must be in the store to compare with
+            # earlier runs' results must be in the store to compare with (this one need not be)
+            self.tracker.writer.flush_others(besides=run.sink)
             info = cell_run.place
             place = RunPlace(run.id, run.seq, run.experiment, info.get("notebook"), info.get("cell_id"))
             key, value = cell_run.metric

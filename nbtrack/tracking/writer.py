@@ -69,6 +69,10 @@ class Writer:
     # -- caller side ---------------------------------------------------------------------------
     def register(self, sink: RunSink) -> None:
         """Take a new run's buffers into account, and start the thread if it is not running."""
+        # numpy is imported here, on the caller's thread, never by the writer thread: two threads
+        # importing numpy at once can see it half-initialised (its modules import each other).
+        import nbtrack.tracking.packing  # noqa: F401
+
         self._sinks.append(sink)
         if self._thread is None or not self._thread.is_alive():
             self._closing = False
@@ -141,30 +145,39 @@ class Writer:
                 break
             self._flush(raise_errors=False)
 
+    def flush_others(self, besides: RunSink) -> None:
+        """Write what other runs have pending (not ``besides``), waiting for a flush in progress."""
+        with self._flush_lock:
+            if self.pending(besides):
+                self._flush_locked(raise_errors=True)
+
     def _flush(self, raise_errors: bool) -> None:
         with self._flush_lock:
-            ops = self._pending_ops + _drain(self.ops)
-            self._pending_ops = []
-            heartbeat = time.monotonic() - self._last_heartbeat >= self.heartbeat_interval
-            sinks = list(dict.fromkeys([*self._sinks, *(op[0] for op in ops)]))
-            failed: StoreError | None = None
-            for store in dict.fromkeys(s.store for s in sinks):
-                mine = [s for s in sinks if s.store is store]
-                store_ops = [op for op in ops if op[0].store is store]
-                try:
-                    self._write(store, mine, store_ops, heartbeat)
-                except StoreError as exc:
-                    failed = exc
-                    self._pending_ops.extend(store_ops)
-            self._drained.set()
-            self._wake_pending = False
-            if heartbeat:
-                self._last_heartbeat = time.monotonic()
-            self._sinks = [s for s in self._sinks if s.active]
-            self._after_flush(failed, raise_errors)
+            self._flush_locked(raise_errors)
+
+    def _flush_locked(self, raise_errors: bool) -> None:
+        ops = self._pending_ops + _drain(self.ops)
+        self._pending_ops = []
+        heartbeat = time.monotonic() - self._last_heartbeat >= self.heartbeat_interval
+        sinks = list(dict.fromkeys([*self._sinks, *(op[0] for op in ops)]))
+        failed: StoreError | None = None
+        for store in dict.fromkeys(s.store for s in sinks):
+            mine = [s for s in sinks if s.store is store]
+            store_ops = [op for op in ops if op[0].store is store]
+            try:
+                self._write(store, mine, store_ops, heartbeat)
+            except StoreError as exc:
+                failed = exc
+                self._pending_ops.extend(store_ops)
+        self._drained.set()
+        self._wake_pending = False
+        if heartbeat:
+            self._last_heartbeat = time.monotonic()
+        self._sinks = [s for s in self._sinks if s.active]
+        self._after_flush(failed, raise_errors)
 
     def _write(self, store: Store, sinks: list[RunSink], ops: list[Op], heartbeat: bool) -> None:
-        from nbtrack.tracking.packing import pack  # numpy: loaded by the first flush, off import
+        from nbtrack.tracking.packing import pack  # already imported by register()
 
         batch = Batch()
         commits: list[Callable[[], None]] = []
