@@ -157,6 +157,6 @@ def _parse(line: str) -> TrackRequest | None:
     from nbtrack.capture.magics import TrackMagics
 
     try:
-        return request_from_args(parse_argstring(TrackMagics.track_cell, line))
+        return request_from_args(parse_argstring(TrackMagics.track, line))
     except (UsageError, SystemExit, ValueError):
         return None

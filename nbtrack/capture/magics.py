@@ -1,6 +1,6 @@
 """The ``%%track`` cell magic — thin: parse, then delegate.
 
-Most ``%%track`` cells never reach :meth:`TrackMagics.track_cell`: the hooks
+Most ``%%track`` cells never reach :meth:`TrackMagics.track`: the hooks
 (:mod:`nbtrack.capture.hooks`) run them as normal cells. The cell magic handles what the hooks leave
 to it: a usage error (reported before the body runs), ``%%track`` nested under another cell magic such
 as ``%%time``, and sweeps. It then runs the body the way ``%%time`` does and returns the value of a
@@ -44,7 +44,7 @@ class TrackMagics(Magics):
         help="run the cell once per value (repeatable: every combination)",
     )
     @cell_magic("track")  # type: ignore[arg-type]  # IPython's decorator types are too narrow
-    def track_cell(self, line: str, cell: str) -> Any:
+    def track(self, line: str, cell: str) -> Any:
         """Track this cell's execution as a run: its params, results, outputs, code and context.
 
         Params are the cell's literal assignments (``lr = 1e-3``) and the plain values it reads from
@@ -52,7 +52,7 @@ class TrackMagics(Magics):
         ``nbtrack.log(...)`` inside the cell logs curves into the run.
         """
         __tracebackhide__ = True  # IPython leaves nbtrack's frames out of the user's traceback
-        request = request_from_args(parse_argstring(self.track_cell, line))
+        request = request_from_args(parse_argstring(self.track, line))
         if request.sweeps:
             from nbtrack.capture.sweep import run_sweep
 
@@ -74,6 +74,11 @@ class TrackMagics(Magics):
             if cell_run is not None:
                 self.controller.finish(cell_run, outcome)
         return outcome.value if outcome.has_value else None
+
+
+# magic_arguments names the usage after the method, with one "%"; this is a cell magic
+TrackMagics.track.parser.prog = "%%track"  # type: ignore[attr-defined]
+TrackMagics.track.__doc__ = (TrackMagics.track.__doc__ or "").replace("%track ", "%%track ", 1)
 
 
 def run_body(shell: Any, cell: str) -> tuple[Any, bool]:

@@ -213,3 +213,42 @@ def test_load_twice_is_harmless_and_unload_removes_everything(shell: Any) -> Non
     assert "track" not in shell.magics_manager.magics["line"]
     assert ext.hooks.transform not in shell.input_transformers_cleanup
     run(shell, "%load_ext nbtrack")
+
+
+def test_help_shows_the_cell_magic_usage(shell: Any) -> None:
+    from nbtrack.capture.magics import TrackMagics
+
+    doc = TrackMagics.track.__doc__ or ""
+    assert "%%track [-e EXPERIMENT]" in doc
+    assert "--sweep" in doc
+
+
+def test_run_in_a_git_repository_records_commit_dirty_flag_and_packages(
+    shell: Any, tmp_path: Any, monkeypatch: Any
+) -> None:
+    import subprocess
+    import time
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / "a.txt").write_text("one\n")
+    subprocess.run([*git, "add", "a.txt"], check=True)
+    subprocess.run([*git, "commit", "-qm", "first"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    (repo / "a.txt").write_text("two\n")
+    monkeypatch.chdir(repo)
+    run(shell, "import json\n")
+    run(shell, "%%track -q\nvalue = len(json.dumps([1]))\n")
+    deadline = time.monotonic() + 10
+    record = last_run()
+    while record.info.git_commit is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        record = last_run()
+    assert record.info.git_commit == head
+    assert record.info.git_dirty is True
+    context = record.info.context
+    assert context["git"]["diff_sha256"]
+    assert "python" in context and "wall_time" in context and "peak_rss_growth" in context
+    assert "ipython" in {name.lower() for name in context["packages"]}
