@@ -77,7 +77,7 @@ class TrackMagics(Magics):
 
 
 # magic_arguments names the usage after the method, with one "%"; this is a cell magic
-TrackMagics.track.parser.prog = "%%track"  # type: ignore[attr-defined]
+TrackMagics.track.parser.prog = "%%track"
 TrackMagics.track.__doc__ = (TrackMagics.track.__doc__ or "").replace("%track ", "%%track ", 1)
 
 
