@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from common import revision
+
 HEAVY = ("pandas", "sqlalchemy", "numpy", "plotly", "ipywidgets", "traitlets")
 FULL = {"points": 1_000_000, "runs": 10_000, "creates": 200, "repeats": 3, "imports": 10}
 QUICK = {"points": 100_000, "runs": 1_000, "creates": 50, "repeats": 3, "imports": 5}
@@ -255,18 +257,6 @@ def child(name: str, cwd: Path, **args: Any) -> dict[str, Any]:
 
 def med(results: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in results)
-
-
-def revision() -> str:
-    """The commit of the nbtrack being measured, and whether its package files have local changes."""
-    import nbtrack
-
-    repo = Path(nbtrack.__file__).parent
-    git = ["git", "-C", str(repo)]
-    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run([*git, "status", "--porcelain", "."], capture_output=True, text=True)
-    changes = " + uncommitted changes" if dirty.stdout.strip() else ""
-    return f"nbtrack {nbtrack.__version__} at {head.stdout.strip() or 'unknown commit'}{changes}"
 
 
 def interpreter_ms(code: str, cwd: Path) -> float:

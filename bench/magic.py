@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from common import revision  # bench/ is sys.path[0] when a script here runs
 from jupyter_client.manager import KernelManager
 
 FULL = {
@@ -402,18 +403,6 @@ def bench_load(folder: Path, size: dict[str, int]) -> list[Row]:
         Row("4b", "first %%track -q cell after loading", ms(statistics.median(firsts)), "ms", None, "",
             note="the next cell, as in Run All; the store opens in the background meanwhile"),
     ]  # fmt: skip
-
-
-def revision() -> str:
-    """The commit of the nbtrack being measured, and whether its package files have local changes."""
-    import nbtrack
-
-    repo = Path(nbtrack.__file__).parent
-    git = ["git", "-C", str(repo)]
-    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run([*git, "status", "--porcelain", "."], capture_output=True, text=True)
-    changes = " + uncommitted changes" if dirty.stdout.strip() else ""
-    return f"nbtrack {nbtrack.__version__} at {head.stdout.strip() or 'unknown commit'}{changes}"
 
 
 def versions() -> str:
