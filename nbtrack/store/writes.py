@@ -97,11 +97,9 @@ def create_run(store: Store, run: dict[str, Any], experiment: str) -> int:
                         if exp_id is None:
                             exp_id = experiment_id(conn, experiment)
                         seq = _next_seq(conn)
-                        conn.execute(
-                            t.runs.insert().values(
-                                **run, seq=seq, experiment_id=exp_id, status=Status.RUNNING.value
-                            )
-                        )
+                        row = {**_EMPTY_RUN, **run}
+                        row.update(seq=seq, experiment_id=exp_id, status=Status.RUNNING.value)
+                        conn.execute(_INSERT_RUN, row)  # one statement shape: compiled once
                     store.experiment_ids[experiment] = exp_id
                     return seq
             except sa.exc.IntegrityError:
@@ -117,6 +115,9 @@ def _next_seq(conn: sa.Connection) -> int:
     """Take the next run number (the UPDATE locks the counter row until the transaction ends)."""
     return int(conn.execute(_NEXT_SEQ).scalar_one())
 
+
+_INSERT_RUN = t.runs.insert()
+_EMPTY_RUN = {c.name: None for c in t.runs.columns}
 
 _NEXT_SEQ = (
     t.counters.update()

@@ -232,13 +232,13 @@ class Run:
     ) -> None:
         """End the run with ``status`` and persist everything it logged; a second call does nothing.
 
-        ``wait=False`` leaves the writing to the background writer, woken at once (it lands within
-        the flush interval; reads in this process flush first, so they still see it).
+        ``wait=False`` leaves the writing to the background writer's next flush (within the flush
+        interval, together with whatever else is pending; reads in this process flush first, so they
+        still see it).
         """
         if not self.queue_end(status, error):
             return
         if not wait:
-            self._writer.wake()
             return
         self._writer.flush()
         if self._sink.dropped:

@@ -8,6 +8,7 @@ ending the process) and flushes the writer, so nothing logged is lost.
 from __future__ import annotations
 
 import atexit
+import functools
 import getpass
 import os
 import secrets
@@ -117,7 +118,7 @@ class Tracker:
             "name": name,
             "start_time": now,
             "heartbeat": now,
-            "host": socket.gethostname(),
+            "host": _host(),
             "pid": os.getpid(),
             "user": _user(),
             **attributes,
@@ -182,7 +183,15 @@ class Tracker:
             self._writer.close()
 
 
+@functools.cache
+def _host() -> str:
+    """This machine's host name (looked up once)."""
+    return socket.gethostname()
+
+
+@functools.cache
 def _user() -> str | None:
+    """The user running this process (looked up once: a password-database lookup is not free)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
