@@ -17,6 +17,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 
 from nbtrack.cli.commands import describe_run
 from nbtrack.cli.render import format_value
+from nbtrack.errors import NbtrackError
 
 USAGE = """\
 %track                      recent runs as a table
@@ -54,13 +55,14 @@ class TrackLineMagics(Magics):
             words = shlex.split(line)
         except ValueError as exc:
             raise UsageError(f"%track: {exc}") from None
-        if not words:
-            return recent_runs()
-        command, args = words[0], words[1:]
-        handler = getattr(self, f"_cmd_{command}", None)
+        command, args = (words[0], words[1:]) if words else ("", [])
+        handler = getattr(self, f"_cmd_{command}", None) if command else recent_runs_command
         if handler is None:
             raise UsageError(f"%track: unknown command {command!r}\n{USAGE}")
-        return handler(args)
+        try:
+            return handler(args)
+        except NbtrackError as exc:  # a bad run number, filter or store: a message, not a traceback
+            raise UsageError(f"%track {command}: {exc}".replace("%track :", "%track:")) from None
 
     # -- commands --------------------------------------------------------------------------
     def _cmd_help(self, args: list[str]) -> None:
@@ -134,6 +136,11 @@ class TrackLineMagics(Magics):
     def _cmd_on(self, args: list[str]) -> str:
         self.settings.enabled = True
         return "tracking on"
+
+
+def recent_runs_command(args: list[str]) -> Any:
+    """``%track`` with no command: the recent runs."""
+    return recent_runs()
 
 
 def _one(args: list[str], usage: str) -> str:

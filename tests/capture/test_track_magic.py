@@ -252,3 +252,14 @@ def test_run_in_a_git_repository_records_commit_dirty_flag_and_packages(
     assert context["git"]["diff_sha256"]
     assert "python" in context and "wall_time" in context and "peak_rss_growth" in context
     assert "ipython" in {name.lower() for name in context["packages"]}
+
+
+def test_line_magic_errors_are_usage_errors_not_tracebacks(shell: Any) -> None:
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match="no run #99"):
+        shell.run_line_magic("track", "show 99")
+    with pytest.raises(UsageError, match="unknown command 'frobnicate'"):
+        shell.run_line_magic("track", "frobnicate")
+    empty = shell.run_line_magic("track", "")
+    assert empty.empty
