@@ -99,6 +99,28 @@ def create_store_engine(url: str, busy_timeout: float = 30.0) -> Engine:
     return engine
 
 
+def _use_wal(cursor: Any, busy_timeout: float) -> None:
+    """Switch the database to WAL mode (persistent, so usually a no-op read).
+
+    Switching needs the database to itself; SQLite answers "locked" at once, without waiting, when
+    another connection is opening the same new store at that moment — so retry for the busy timeout.
+    """
+    import sqlite3
+    import time
+
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _install_sqlite_hooks(engine: Engine, busy_timeout: float) -> None:
     timeout_ms = int(busy_timeout * 1000)
 
@@ -109,7 +131,7 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout: float) -> None:
         cursor = dbapi_conn.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {timeout_ms:d}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _use_wal(cursor, busy_timeout)
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA case_sensitive_like = ON")
