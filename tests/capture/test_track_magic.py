@@ -263,3 +263,36 @@ def test_line_magic_errors_are_usage_errors_not_tracebacks(shell: Any) -> None:
         shell.run_line_magic("track", "frobnicate")
     empty = shell.run_line_magic("track", "")
     assert empty.empty
+
+
+def test_loading_the_extension_marks_runs_of_dead_kernels_crashed(session: Any) -> None:
+    import subprocess
+    import sys
+
+    import sqlalchemy as sa
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from nbtrack.store import schema
+
+    with nbtrack.start_run(name="from a kernel that died") as run:
+        run.log(loss=1.0)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with session.store().write() as conn:
+        conn.execute(
+            sa.update(schema.runs)
+            .where(schema.runs.c.run_id == run.id)
+            .values(status="RUNNING", end_time=None, pid=dead.pid)
+        )
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "nbtrack")
+    try:
+        startup = ip._nbtrack_extension.startup
+        startup.join(10)
+        with session.store().read() as conn:  # read the table directly: no reconciling on this read
+            status = conn.execute(
+                sa.select(schema.runs.c.status).where(schema.runs.c.run_id == run.id)
+            ).scalar_one()
+        assert status == "CRASHED"
+    finally:
+        ip.run_line_magic("unload_ext", "nbtrack")
