@@ -83,6 +83,9 @@ class Controller:
             summary = self.summarise(cell_run)
             if not cell_run.clear_pending:  # the summary would be the output that wipes the cell
                 self._summaries.append(summary)
+            # Write this run now, in the background: the next cell's summary compares with it, and
+            # would otherwise have to write it first.
+            self.tracker.writer.wake()
         return summary
 
     def show_summaries(self) -> None:

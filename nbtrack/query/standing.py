@@ -8,6 +8,7 @@ The run itself is described by the caller (it may not be written yet), so only *
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -37,26 +38,49 @@ class Standing:
         return self.value <= self.best_other if self.lower_is_better else self.value >= self.best_other
 
 
-def metric_standing(store: Store, place: RunPlace, key: str, value: float) -> Standing:
-    """The standing of ``value`` of metric ``key`` for the run at ``place``, among the other runs."""
+def _statements() -> dict[str, sa.Select[Any]]:
+    """The four query shapes, built once with bound parameters (building them costs more than running)."""
     r, s, e = t.runs.c, t.metric_summaries.c, t.experiments.c
-    lower = lower_is_better(key)
     joined = t.runs.join(t.metric_summaries, s.run_id == r.run_id).join(
         t.experiments, e.experiment_id == r.experiment_id
     )
-    same_experiment = sa.and_(e.name == place.experiment, s.key == key, r.run_id != place.run_id)
-    best_fn = sa.func.min if lower else sa.func.max
-    same_place = same_experiment
-    if place.cell_id:
-        same_place = sa.and_(same_place, r.cell_id == place.cell_id, r.notebook == place.notebook)
+    others = sa.and_(
+        e.name == sa.bindparam("experiment"),
+        s.key == sa.bindparam("key"),
+        r.run_id != sa.bindparam("run_id"),
+    )
+    same_cell = sa.and_(
+        r.cell_id == sa.bindparam("cell_id"),
+        r.notebook.is_not_distinct_from(sa.bindparam("notebook")),
+    )
+    previous = (
+        sa.select(r.seq, s["last"])
+        .select_from(joined)
+        .where(others, r.seq < sa.bindparam("seq"))
+        .order_by(r.seq.desc())
+        .limit(1)
+    )
+    return {
+        "min": sa.select(sa.func.min(s["last"])).select_from(joined).where(others),
+        "max": sa.select(sa.func.max(s["last"])).select_from(joined).where(others),
+        "previous": previous,
+        "previous_in_cell": previous.where(same_cell),
+    }
+
+
+_STATEMENTS = _statements()
+
+
+def metric_standing(store: Store, place: RunPlace, key: str, value: float) -> Standing:
+    """The standing of ``value`` of metric ``key`` for the run at ``place``, among the other runs."""
+    lower = lower_is_better(key)
+    params: dict[str, Any] = {"experiment": place.experiment, "key": key, "run_id": place.run_id}
     with store.read() as conn:
-        best = conn.execute(sa.select(best_fn(s["last"])).select_from(joined).where(same_experiment)).scalar()
+        best = conn.execute(_STATEMENTS["min" if lower else "max"], params).scalar()
+        shape = "previous_in_cell" if place.cell_id else "previous"
         previous = conn.execute(
-            sa.select(r.seq, s["last"])
-            .select_from(joined)
-            .where(same_place, r.seq < place.seq)
-            .order_by(r.seq.desc())
-            .limit(1)
+            _STATEMENTS[shape],
+            {**params, "seq": place.seq, "cell_id": place.cell_id, "notebook": place.notebook},
         ).first()
     return Standing(
         key=key,

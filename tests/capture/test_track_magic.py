@@ -296,3 +296,18 @@ def test_loading_the_extension_marks_runs_of_dead_kernels_crashed(session: Any) 
         assert status == "CRASHED"
     finally:
         ip.run_line_magic("unload_ext", "nbtrack")
+
+
+def test_summary_line_says_best_so_far_and_the_change_since_the_previous_run(shell: Any, capsys: Any) -> None:
+    lines = []
+    for value in (0.5, 0.7, 0.6):
+        run(shell, f"%%track\nacc = round({value}, 3)\n")  # computed: a metric, not a literal param
+        lines.append(capsys.readouterr().out.strip().splitlines()[-1])
+    assert lines[0].endswith("→ acc 0.5 · " + lines[0].rsplit(" · ", 1)[1])  # first run: nothing to compare
+    assert "→ acc 0.7 (best so far, +0.2 vs #2)" not in lines[1]
+    assert "→ acc 0.7 (best so far, +0.2 vs #1)" in lines[1]
+    assert "→ acc 0.6 (-0.1 vs #2)" in lines[2]
+    for value in (0.9, 0.4):
+        run(shell, f"%%track\nval_loss = round({value}, 3)\n")
+        lines.append(capsys.readouterr().out.strip().splitlines()[-1])
+    assert "→ val_loss 0.4 (best so far, -0.5 vs #4)" in lines[-1]  # lower is better for a loss
