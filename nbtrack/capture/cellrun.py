@@ -76,6 +76,7 @@ class CellRun:
         shell = self.shell
         try:
             code = self.code if self.code is not None else shell.transform_cell(self.body)
+            self.code = code  # the magic path runs this same transformed code
             self.analysis = analyse(code)
         except SyntaxError:
             self.analysis = None  # warned about once the run exists (a store failure says enough)

@@ -67,7 +67,7 @@ class TrackMagics(Magics):
         cell_run = self.controller.start(request, cell)
         outcome = Outcome()
         try:
-            outcome.value, outcome.has_value = run_body(self.shell, cell)
+            outcome.value, outcome.has_value = run_body(self.shell, cell, cell_run)
         finally:
             # The user's exception, if any, keeps propagating unchanged after this block.
             outcome.error = sys.exc_info()[1]
@@ -81,19 +81,25 @@ TrackMagics.track.parser.prog = "%%track"
 TrackMagics.track.__doc__ = (TrackMagics.track.__doc__ or "").replace("%track ", "%%track ", 1)
 
 
-def run_body(shell: Any, cell: str) -> tuple[Any, bool]:
-    """Execute a cell body in the user's namespace as %%time does; return (last value, has value)."""
+def run_body(shell: Any, cell: str, cell_run: Any = None) -> tuple[Any, bool]:
+    """Execute a cell body in the user's namespace as %%time does; return (last value, has value).
+
+    ``cell_run`` (the body's CellRun, if tracked) lends its transformed code and analysis, so the
+    body is neither transformed nor analysed twice.
+    """
     __tracebackhide__ = True  # IPython leaves nbtrack's frames out of the user's traceback
     from nbtrack.capture.cellcode import analyse
     from nbtrack.capture.context import execution_count
 
-    code = shell.transform_cell(cell)
+    known = cell_run is not None and cell_run.code is not None
+    code = cell_run.code if known else shell.transform_cell(cell)
     tree = shell.compile.ast_parse(code)
     tree = shell.transform_ast(tree)
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
+        analysis = cell_run.analysis if known else None
         try:
-            hidden = analyse(code).last_expr_ends_with_semicolon
+            hidden = (analysis or analyse(code)).last_expr_ends_with_semicolon
         except SyntaxError:
             hidden = False
         if not hidden:

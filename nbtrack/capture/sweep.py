@@ -71,7 +71,7 @@ def run_sweep(controller: Controller, request: TrackRequest, cell: str) -> Any:
         cell_run = controller.start(request, body, extra_tags={"sweep": sweep_id})
         outcome = Outcome()
         try:
-            outcome.value, outcome.has_value = run_body(shell, body)
+            outcome.value, outcome.has_value = run_body(shell, body, cell_run)
         except KeyboardInterrupt as exc:
             outcome.error = exc
             if cell_run is not None:
