@@ -96,6 +96,7 @@ class CellRun:
             cell_id=quick.get("cell_id"),
             execution_count=quick.get("execution_count"),
             context=json.dumps(quick, default=str),
+            background=True,  # the writer creates the row while the cell runs: no store I/O here
         )
         self.run = run
         if analysis is None:
@@ -198,8 +199,8 @@ class CellRun:
             apply_slow_context(run, extra, slow)
         else:
             run.set_attributes(context=json.dumps(extra, default=str))
-            if self._collector is not None:
-                _apply_when_ready(run, extra, self._collector)
+            if self._collector is not None:  # the writer saves it with its next flush
+                self._collector.when_ready(lambda slow: apply_slow_context(run, extra, slow))
 
 
 def apply_slow_context(run: Run, extra: dict[str, Any], slow: dict[str, Any]) -> None:
@@ -210,17 +211,6 @@ def apply_slow_context(run: Run, extra: dict[str, Any], slow: dict[str, Any]) ->
         columns["git_commit"] = git.get("commit")
         columns["git_dirty"] = git.get("dirty")
     run.set_attributes(**columns)
-
-
-def _apply_when_ready(run: Run, extra: dict[str, Any], collector: ctx.ContextCollector) -> None:
-    import threading
-
-    def wait() -> None:
-        slow = collector.result(timeout=30.0)
-        if slow is not None:
-            apply_slow_context(run, extra, slow)  # the writer saves it with its next flush
-
-    threading.Thread(target=wait, name="nbtrack-context", daemon=True).start()
 
 
 def _status_of(error: BaseException | None) -> tuple[Status, str | None]:

@@ -33,13 +33,14 @@ memos of facts about the process and its repositories, not run state.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import platform
 import re
 import socket
 import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -208,8 +209,29 @@ def package_versions(module_names: Iterable[str]) -> dict[str, str]:
 
 
 # -- the slow part, off the kernel's thread -------------------------------------------------------
+_worker: Any = None  # concurrent.futures.ThreadPoolExecutor, made on first use (and anew after fork)
+
+
+def _background() -> Any:
+    """One long-lived worker thread for slow context: starting a thread per cell costs ~0.3 ms."""
+    global _worker
+    if _worker is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbtrack-context")
+    return _worker
+
+
+def _forget_worker() -> None:
+    global _worker
+    _worker = None  # its thread does not exist in a forked child
+
+
+os.register_at_fork(after_in_child=_forget_worker)
+
+
 class ContextCollector:
-    """Computes the slow context (git state, package versions) in a daemon thread started at construction.
+    """Computes the slow context (git state, package versions) on nbtrack's context worker thread.
 
     Git is read from ``cwd`` if given, else the notebook's folder, else the working directory.
     """
@@ -222,8 +244,7 @@ class ContextCollector:
         self._seen: tuple[str, ...] = ()  # sys.modules' keys when the thread looked
         self._packages: dict[str, str] = {}
         self._result: dict[str, Any] | None = None
-        self._thread = threading.Thread(target=self._collect, name="nbtrack-context", daemon=True)
-        self._thread.start()
+        _background().submit(self._collect)
 
     def _collect(self) -> None:
         try:
@@ -232,6 +253,19 @@ class ContextCollector:
             self._packages = package_versions(self._seen)
         finally:
             self._ready.set()
+
+    def when_ready(self, callback: Callable[[dict[str, Any]], None], timeout: float = 30.0) -> None:
+        """Call ``callback(result)`` on the worker thread once the slow parts are computed."""
+
+        def deliver() -> None:
+            result = self.result(timeout)
+            if result is not None:
+                try:
+                    callback(result)
+                except Exception:  # after the cell: nobody to warn; the run keeps its quick context
+                    logging.getLogger("nbtrack").debug("late context not recorded", exc_info=True)
+
+        _background().submit(deliver)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the slow parts are computed (at most ``timeout`` seconds); whether they are."""

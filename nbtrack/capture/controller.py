@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nbtrack.capture.guard import guarded
+from nbtrack.capture.guard import guarded, warn
 from nbtrack.capture.request import TrackRequest
 from nbtrack.capture.summary import Summary
+from nbtrack.errors import StoreError
 
 if TYPE_CHECKING:
     from nbtrack.capture.cellrun import CellRun, Outcome
+    from nbtrack.model import RunPlace
     from nbtrack.tracking.tracker import Tracker
 
 
@@ -25,7 +27,7 @@ class Controller:
         self.shell = shell
         self.enabled = True
         self.default_experiment: str | None = None
-        self._summaries: list[Summary] = []
+        self._summaries: list[tuple[Summary, tuple[RunPlace, str, float] | None]] = []
 
     @property
     def tracker(self) -> Tracker:
@@ -76,16 +78,25 @@ class Controller:
         """End the cell's run (guarded); its summary line is shown when the outermost cell ends."""
         with guarded("saving this cell's run") as ok:
             status = cell_run.finish(outcome)
-        if not ok.ok or status is None or cell_run.run is None or cell_run.request.quiet:
+        if not ok.ok or status is None or cell_run.run is None:
+            return None
+        # The run was started in the background: if the store fails, say so once for this cell.
+        failing = self.tracker.writer.failing
+        if failing is None and not cell_run.request.quiet:
+            try:
+                cell_run.run.seq  # noqa: B018 - the summary needs it: wait for the run's row
+            except StoreError as exc:
+                failing = exc
+        if failing is not None:
+            warn(f"this run is not saved yet (kept in memory and retried): {failing}")
+            return None
+        if cell_run.request.quiet:
             return None
         summary = None
         with guarded("summarising the run"):
             summary = self.summarise(cell_run)
             if not cell_run.clear_pending:  # the summary would be the output that wipes the cell
-                self._summaries.append(summary)
-            # Write this run now, in the background: the next cell's summary compares with it, and
-            # would otherwise have to write it first.
-            self.tracker.writer.wake()
+                self._summaries.append((summary, self._comparison_of(cell_run)))
         return summary
 
     def show_summaries(self) -> None:
@@ -96,17 +107,43 @@ class Controller:
         with guarded("showing the run summary"):
             from IPython.display import display
 
-            for summary in summaries:
-                display(summary, metadata={"nbtrack": {"summary": True}})
+            for summary, comparison in summaries:
+                if comparison is not None:
+                    self.tracker.writer.flush()  # earlier runs' results must be in the store
+                    self._compare(summary, comparison)
+                # raw: the bundle is known, so IPython's dozen formatters need not be asked
+                display(summary.bundle(), raw=True, metadata={"nbtrack": {"summary": True}})
+
+    def _compare(self, summary: Summary, comparison: tuple[RunPlace, str, float]) -> None:
+        from nbtrack import api
+
+        place, key, value = comparison
+        standing = api.metric_standing(place, key, value)
+        summary.best = standing.is_best and standing.best_other is not None
+        if standing.previous_seq is not None and standing.previous_value is not None:
+            summary.previous = (standing.previous_seq, standing.previous_value)
+
+    @staticmethod
+    def _comparison_of(cell_run: CellRun) -> tuple[RunPlace, str, float] | None:
+        """What the summary compares: this run's place and its headline metric (None: no metric)."""
+        run = cell_run.run
+        if cell_run.metric is None or run is None:
+            return None
+        from nbtrack.model import RunPlace
+
+        info = cell_run.place
+        place = RunPlace(run.id, run.seq, run.experiment, info.get("notebook"), info.get("cell_id"))
+        key, value = cell_run.metric
+        return place, key, value
 
     def summarise(self, cell_run: CellRun) -> Summary:
-        """The summary line of a finished cell run."""
+        """The summary line of a finished cell run, without its comparison with earlier runs."""
         run = cell_run.run
         assert run is not None
         error = None
         if run.status.value != "FINISHED" and run.error_line:
             error = run.error_line
-        summary = Summary(
+        return Summary(
             seq=run.seq,
             status=run.status.value,
             duration=(run.end_time or run.start_time) - run.start_time,
@@ -115,17 +152,3 @@ class Controller:
             error=error,
             name=run.name,
         )
-        if cell_run.metric is not None:
-            from nbtrack import api
-            from nbtrack.model import RunPlace
-
-            # earlier runs' results must be in the store to compare with (this one need not be)
-            self.tracker.writer.flush_others(besides=run.sink)
-            info = cell_run.place
-            place = RunPlace(run.id, run.seq, run.experiment, info.get("notebook"), info.get("cell_id"))
-            key, value = cell_run.metric
-            standing = api.metric_standing(place, key, value)
-            summary.best = standing.is_best and standing.best_other is not None
-            if standing.previous_seq is not None and standing.previous_value is not None:
-                summary.previous = (standing.previous_seq, standing.previous_value)
-        return summary

@@ -84,6 +84,10 @@ class Summary:
         segments.append(format_duration(self.duration))
         return segments + self.notes
 
+    def bundle(self) -> dict[str, str]:
+        """The display bundle: HTML for notebooks, plain text for terminals."""
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+
     def __repr__(self) -> str:
         return " · ".join(self.parts())
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from nbtrack.model import RunPlace, lower_is_better
 from nbtrack.store import schema as t
+from nbtrack.store.prepared import Prepared
 from nbtrack.store.store import Store
 
 
@@ -38,7 +39,7 @@ class Standing:
         return self.value <= self.best_other if self.lower_is_better else self.value >= self.best_other
 
 
-def _statements() -> dict[str, sa.Select[Any]]:
+def _statements() -> dict[str, Prepared]:
     """The four query shapes, built once with bound parameters (building them costs more than running)."""
     r, s, e = t.runs.c, t.metric_summaries.c, t.experiments.c
     joined = t.runs.join(t.metric_summaries, s.run_id == r.run_id).join(
@@ -61,10 +62,10 @@ def _statements() -> dict[str, sa.Select[Any]]:
         .limit(1)
     )
     return {
-        "min": sa.select(sa.func.min(s["last"])).select_from(joined).where(others),
-        "max": sa.select(sa.func.max(s["last"])).select_from(joined).where(others),
-        "previous": previous,
-        "previous_in_cell": previous.where(same_cell),
+        "min": Prepared(sa.select(sa.func.min(s["last"])).select_from(joined).where(others)),
+        "max": Prepared(sa.select(sa.func.max(s["last"])).select_from(joined).where(others)),
+        "previous": Prepared(previous),
+        "previous_in_cell": Prepared(previous.where(same_cell)),
     }
 
 
@@ -76,17 +77,19 @@ def metric_standing(store: Store, place: RunPlace, key: str, value: float) -> St
     lower = lower_is_better(key)
     params: dict[str, Any] = {"experiment": place.experiment, "key": key, "run_id": place.run_id}
     with store.read() as conn:
-        best = conn.execute(_STATEMENTS["min" if lower else "max"], params).scalar()
-        shape = "previous_in_cell" if place.cell_id else "previous"
-        previous = conn.execute(
-            _STATEMENTS[shape],
-            {**params, "seq": place.seq, "cell_id": place.cell_id, "notebook": place.notebook},
-        ).first()
+        best = _STATEMENTS["min" if lower else "max"].execute(conn, params)[0][0]
+        if place.cell_id:
+            found = _STATEMENTS["previous_in_cell"].execute(
+                conn, {**params, "seq": place.seq, "cell_id": place.cell_id, "notebook": place.notebook}
+            )
+        else:
+            found = _STATEMENTS["previous"].execute(conn, {**params, "seq": place.seq})
+    previous = found[0] if found else None
     return Standing(
         key=key,
         value=value,
         lower_is_better=lower,
         best_other=None if best is None else float(best),
-        previous_seq=None if previous is None else int(previous.seq),
-        previous_value=None if previous is None or previous.last is None else float(previous.last),
+        previous_seq=None if previous is None else int(previous[0]),
+        previous_value=None if previous is None or previous[1] is None else float(previous[1]),
     )

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 
 from nbtrack.errors import StoreError
+from nbtrack.store.prepared import driver_errors
 
 STORE_DIR = ".nbtrack"
 DB_NAME = "nbtrack.db"
@@ -141,4 +142,10 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         write = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        sql = "BEGIN IMMEDIATE" if write else "BEGIN"
+        cursor = conn.connection.cursor()  # raw: exec_driver_sql costs ~10x the BEGIN itself
+        try:
+            with driver_errors(conn, sql):
+                cursor.execute(sql)
+        finally:
+            cursor.close()

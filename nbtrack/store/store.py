@@ -24,6 +24,7 @@ from nbtrack.store.engine import (
     sqlite_path,
 )
 from nbtrack.store.migrate import ensure_schema
+from nbtrack.store.prepared import driver_errors
 
 
 class Store:
@@ -91,10 +92,12 @@ def fetch_tuples(conn: sa.Connection, stmt: sa.Select[Any]) -> list[tuple[Any, .
     # psycopg; a column type that did (e.g. DateTime) must not be read through here.
     params = compiled.construct_params()
     args: Any = tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
+    sql = str(compiled)
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(str(compiled), args)
-        return list(cursor.fetchall())
+        with driver_errors(conn, sql, args):
+            cursor.execute(sql, args)
+            return list(cursor.fetchall())
     finally:
         cursor.close()
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from nbtrack.model import Status
 from nbtrack.store import schema as t
+from nbtrack.store.prepared import Prepared
 from nbtrack.store.store import Store
 
 if TYPE_CHECKING:
@@ -37,10 +38,13 @@ class Batch:
     ends: list[dict[str, Any]] = field(default_factory=list)
     attributes: list[dict[str, Any]] = field(default_factory=list)  # {"run_id": ..., column: value}
     heartbeats: list[str] = field(default_factory=list)
+    creates: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # (run columns, experiment)
+    created: list[int] = field(default_factory=list)  # filled by write_batch: the seq of each create
 
     def __bool__(self) -> bool:
         return any(
             (
+                self.creates,
                 self.chunks,
                 self.summaries,
                 self.params,
@@ -67,10 +71,19 @@ def _upsert_statement(dialect: str, table: sa.Table) -> Any:
     )
 
 
+@functools.lru_cache(maxsize=32)
+def _prepared_upsert(dialect: str, table: sa.Table) -> tuple[Prepared, dict[str, None]]:
+    return Prepared(_upsert_statement(dialect, table)), {c.name: None for c in table.columns}
+
+
 def upsert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows, replacing the non-key columns of rows whose primary key exists."""
+    """Insert rows, replacing the non-key columns of rows whose primary key exists.
+
+    A column a row leaves out is written as NULL (nbtrack's tables have no column defaults).
+    """
     if rows:
-        conn.execute(_upsert_statement(conn.dialect.name, table), list(rows))
+        prepared, empty = _prepared_upsert(conn.dialect.name, table)
+        prepared.many(conn, [{**empty, **row} for row in rows])
 
 
 def experiment_id(conn: sa.Connection, name: str) -> int:
@@ -93,13 +106,7 @@ def create_run(store: Store, run: dict[str, Any], experiment: str) -> int:
             try:
                 with store.engine.connect().execution_options(nbtrack_write=True) as conn:
                     with conn.begin():
-                        exp_id = store.experiment_ids.get(experiment)
-                        if exp_id is None:
-                            exp_id = experiment_id(conn, experiment)
-                        seq = _next_seq(conn)
-                        row = {**_EMPTY_RUN, **run}
-                        row.update(seq=seq, experiment_id=exp_id, status=Status.RUNNING.value)
-                        conn.execute(_INSERT_RUN, row)  # one statement shape: compiled once
+                        seq, exp_id = insert_run(conn, store, run, experiment)
                     store.experiment_ids[experiment] = exp_id
                     return seq
             except sa.exc.IntegrityError:
@@ -111,42 +118,75 @@ def create_run(store: Store, run: dict[str, Any], experiment: str) -> int:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def insert_run(conn: sa.Connection, store: Store, run: dict[str, Any], experiment: str) -> tuple[int, int]:
+    """Insert a RUNNING run in ``conn``'s write transaction; return its new seq and experiment id."""
+    exp_id = store.experiment_ids.get(experiment)
+    if exp_id is None:
+        exp_id = experiment_id(conn, experiment)
+    seq = _next_seq(conn)
+    row = {**_EMPTY_RUN, **run}
+    row.update(seq=seq, experiment_id=exp_id, status=Status.RUNNING.value)
+    _INSERT_RUN.execute(conn, row)
+    return seq, exp_id
+
+
 def _next_seq(conn: sa.Connection) -> int:
     """Take the next run number (the UPDATE locks the counter row until the transaction ends)."""
-    return int(conn.execute(_NEXT_SEQ).scalar_one())
+    return int(_NEXT_SEQ.execute(conn)[0][0])
 
 
-_INSERT_RUN = t.runs.insert()
+_INSERT_RUN = Prepared(t.runs.insert())
+_INSERT_CHUNK = Prepared(t.metric_chunks.insert())
 _EMPTY_RUN = {c.name: None for c in t.runs.columns}
 
-_NEXT_SEQ = (
+_NEXT_SEQ = Prepared(
     t.counters.update()
     .where(t.counters.c.name == t.RUN_SEQ_COUNTER)
     .values(value=t.counters.c.value + 1)
     .returning(t.counters.c.value)
 )
+_END_RUN = Prepared(
+    t.runs.update()
+    .where(t.runs.c.run_id == sa.bindparam("b_run_id"))
+    .values(
+        status=sa.bindparam("b_status"), end_time=sa.bindparam("b_end_time"), error=sa.bindparam("b_error")
+    )
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _set_columns(columns: tuple[str, ...]) -> Prepared:
+    """``UPDATE runs SET <columns> WHERE run_id = ?``, one prepared statement per set of columns."""
+    return Prepared(
+        t.runs.update()
+        .where(t.runs.c.run_id == sa.bindparam("b_run_id"))
+        .values({name: sa.bindparam(f"b_{name}") for name in columns})
+    )
 
 
 def write_batch(store: Store, batch: Batch) -> None:
     """Persist one flush in a single transaction."""
+    ids: dict[str, int] = {}
     with store.write() as conn:
-        if batch.chunks:
-            conn.execute(
-                t.metric_chunks.insert(),
-                [
-                    {
-                        "run_id": run_id,
-                        "key": key,
-                        "chunk": number,
-                        "count": c.count,
-                        "encoding": c.encoding,
-                        "steps": c.steps,
-                        "values": c.values,
-                        "times": c.times,
-                    }
-                    for run_id, key, number, c in batch.chunks
-                ],
-            )
+        for run, experiment in batch.creates:  # first: everything else in the batch may refer to them
+            seq, ids[experiment] = insert_run(conn, store, run, experiment)
+            batch.created.append(seq)
+        _INSERT_CHUNK.many(
+            conn,
+            [
+                {
+                    "run_id": run_id,
+                    "key": key,
+                    "chunk": number,
+                    "count": c.count,
+                    "encoding": c.encoding,
+                    "steps": c.steps,
+                    "values": c.values,
+                    "times": c.times,
+                }
+                for run_id, key, number, c in batch.chunks
+            ],
+        )
         upsert(conn, t.metric_summaries, batch.summaries)
         upsert(conn, t.params, batch.params)
         upsert(conn, t.tags, batch.tags)
@@ -156,14 +196,13 @@ def write_batch(store: Store, batch: Batch) -> None:
         if batch.heartbeats:
             _heartbeat(conn, batch.heartbeats)
         for attrs in batch.attributes:
-            values = {k: v for k, v in attrs.items() if k != "run_id"}
-            conn.execute(t.runs.update().where(t.runs.c.run_id == attrs["run_id"]).values(**values))
-        for end in batch.ends:
-            conn.execute(
-                t.runs.update()
-                .where(t.runs.c.run_id == end["run_id"])
-                .values(status=end["status"], end_time=end["end_time"], error=end["error"])
-            )
+            columns = tuple(sorted(k for k in attrs if k != "run_id"))
+            _set_columns(columns).execute(conn, {f"b_{k}": v for k, v in attrs.items()})
+        _END_RUN.many(
+            conn,
+            [{f"b_{k}": end[k] for k in ("run_id", "status", "end_time", "error")} for end in batch.ends],
+        )
+    store.experiment_ids.update(ids)  # only once committed
 
 
 def _heartbeat(conn: sa.Connection, run_ids: Sequence[str]) -> None:

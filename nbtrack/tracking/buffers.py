@@ -14,6 +14,7 @@ never loses or splits a point; a failed flush simply leaves the prefix in place 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,8 @@ class RunSink:
     summary: dict[str, list[Any]] = field(default_factory=dict)
     active: bool = True
     dropped: int = 0
+    seq: int | None = None  # the run's number, once its row exists in the store
+    created: threading.Event = field(default_factory=threading.Event)
 
     def columns_for(self, key: str) -> Columns:
         """The buffers of ``key``, created on its first point."""

@@ -42,13 +42,11 @@ class Run:
         tracker: Tracker,
         sink: RunSink,
         *,
-        seq: int,
         name: str | None,
         experiment: str,
         start_time: float,
     ) -> None:
         self.id = sink.run_id
-        self.seq = seq
         self.name = name
         self.experiment = experiment
         self.start_time = start_time
@@ -66,6 +64,12 @@ class Run:
     def sink(self) -> RunSink:
         """The run's buffers and writer-side state (for the writer and its callers)."""
         return self._sink
+
+    @property
+    def seq(self) -> int:
+        """The run's number in its store; a run started in the background waits here for its row."""
+        seq = self._sink.seq
+        return seq if seq is not None else self._writer.wait_created(self._sink)
 
     @property
     def run_id(self) -> str:

@@ -101,9 +101,14 @@ class Tracker:
         experiment: str | None = None,
         params: Mapping[str, Any] | None = None,
         tags: Mapping[str, Any] | None = None,
+        background: bool = False,
         **attributes: Any,
     ) -> Run:
-        """Create a RUNNING run in the store and make it the active run."""
+        """Create a RUNNING run in the store and make it the active run.
+
+        With ``background`` the writer thread creates the row (at once, in its next transaction), so
+        the caller does no store I/O; ``run.seq`` then waits for it. ``%%track`` starts runs this way.
+        """
         unknown = set(attributes) - RUN_COLUMNS
         if unknown:
             raise TypeError(f"start_run() got unexpected arguments: {', '.join(sorted(unknown))}")
@@ -123,11 +128,17 @@ class Tracker:
             "user": _user(),
             **attributes,
         }
-        with self.writer.exclusive():  # wait for our own writer on a lock, not in SQLite's busy backoff
-            seq = create_run(store, row, experiment)
         sink = RunSink(store, run_id)
-        self.writer.register(sink)
-        run = Run(self, sink, seq=seq, name=name, experiment=experiment, start_time=now)
+        if background:
+            self.writer.submit(sink, "create", (row, experiment))  # before register: see Writer._write
+            self.writer.register(sink)
+            self.writer.wake()
+        else:
+            with self.writer.exclusive():  # wait for our own writer on a lock, not in SQLite's busy backoff
+                sink.seq = create_run(store, row, experiment)
+            sink.created.set()
+            self.writer.register(sink)
+        run = Run(self, sink, name=name, experiment=experiment, start_time=now)
         with self._lock:
             self._active.append(run)
         self._install_excepthook()

@@ -64,6 +64,7 @@ class Writer:
         self._closing = False
         self._last_heartbeat = time.monotonic()
         self.failing: StoreError | None = None
+        self._flushes = 0  # flushes finished (written or failed)
         self._warned = False
 
     # -- caller side ---------------------------------------------------------------------------
@@ -118,6 +119,26 @@ class Writer:
             if sink is not besides
             for cols in list(sink.buffers.values())
         )
+
+    def wait_created(self, sink: RunSink, timeout: float = 30.0) -> int:
+        """The seq of a run started in the background, once the writer has created its row."""
+        if not sink.created.is_set():
+            # Write it now on this thread rather than wait for the writer thread's turn; a failure
+            # is the store's answer for this run too.
+            self._flush(raise_errors=True)
+        deadline = time.monotonic() + timeout
+        flushes = self._flushes
+        while not sink.created.is_set():
+            self._wake.set()
+            failing = self.failing
+            if failing is not None and self._flushes > flushes:  # a flush since we asked has failed
+                raise StoreError(str(failing))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StoreError(f"run {sink.run_id} is not in the store yet (waited {timeout:g} s)")
+            sink.created.wait(min(left, 0.02))
+        assert sink.seq is not None
+        return sink.seq
 
     def flush(self) -> None:
         """Write everything logged so far, now, on the calling thread; raise StoreError on failure."""
@@ -182,14 +203,21 @@ class Writer:
         batch = Batch()
         commits: list[Callable[[], None]] = []
         taken: list[tuple[RunSink, dict[str, Columns]]] = []
+        # A run started in the background is created by this batch if its "create" op is in it (its
+        # other ops come after it, in order); points of a run created by no batch yet wait.
+        creating = [sink for sink, kind, _ in ops if kind == "create"]
         for sink in sinks:
+            if sink.seq is None and sink not in creating:
+                continue
             points = sink.peek()
             if points:
                 taken.append((sink, points))
                 commits.append(pack(sink, points, batch))
         ended = []
         for sink, kind, payload in ops:
-            if kind == "end":
+            if kind == "create":
+                batch.creates.append(payload)
+            elif kind == "end":
                 batch.ends.append(payload)
                 ended.append(sink)
             elif kind == "blobs":
@@ -201,6 +229,9 @@ class Writer:
         if not batch:
             return
         write_batch(store, batch)  # on failure the points stay buffered, to be retried
+        for sink, seq in zip(creating, batch.created, strict=True):
+            sink.seq = seq
+            sink.created.set()
         for commit in commits:
             commit()
         for sink, points in taken:
@@ -209,6 +240,7 @@ class Writer:
             sink.active = False
 
     def _after_flush(self, failed: StoreError | None, raise_errors: bool) -> None:
+        self._flushes += 1
         if failed is None:
             self.failing, self._warned = None, False
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
 import pytest
@@ -116,6 +118,37 @@ def test_unreachable_store_is_one_warning_and_the_cell_still_runs(
     warnings = [line for line in err.splitlines() if line.startswith("nbtrack:")]
     assert len(warnings) == 1
     assert "cannot create the store folder" in warnings[0]
+
+
+def test_store_failing_after_it_opened_is_one_warning_per_cell_and_the_runs_are_saved_later(
+    shell: Any, capsys: Any, tmp_path: Any
+) -> None:
+    # %%track runs are created by the writer thread: a store that fails mid-session (here: locked by
+    # another process) must still cost each tracked cell one warning, never a hang or a lost run.
+    store = tmp_path / "locked" / "nbtrack.db"
+    nbtrack.configure(store=str(store), busy_timeout=0.1)
+    run(shell, "%%track -q\nwarm = 1\n")
+    nbtrack.runs()  # the store exists, with one run
+    capsys.readouterr()
+    blocker = sqlite3.connect(store, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        for source in ("%%track\nv = float(41 + 1)\nv\n", "%%track -q\nw = 7\nw\n"):
+            result = run(shell, source)
+            assert result.success and result.result in (42.0, 7)
+        elapsed = time.monotonic() - started
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("nbtrack:")]
+    assert len(warnings) == 2, warnings
+    assert all(w.startswith("nbtrack: this run is not saved yet") and "locked" in w for w in warnings)
+    assert elapsed < 5  # not the 30 s a run would wait for its row
+    frame = nbtrack.runs(order_by="seq")  # reads flush what was kept
+    assert frame["status"].tolist() == ["FINISHED"] * 3
+    assert frame["params.w"].tolist()[-1] == 7
+    assert frame["metrics.v"].tolist()[1] == 42.0
 
 
 def test_tracked_under_time_and_capture(shell: Any) -> None:

@@ -76,3 +76,25 @@ def test_cell_outputs_are_those_of_the_cell_plus_one_summary_line(executed: tupl
     assert errors[0].ename == "ZeroDivisionError"
     table = nb.cells[3].outputs  # type: ignore[attr-defined]
     assert table[0].output_type == "execute_result" and "text/html" in table[0].data
+
+
+def test_summary_lines_in_a_kernel_compare_each_run_with_the_earlier_ones(
+    tmp_path: Path, store_path: Path, session: Session
+) -> None:
+    # %%track runs are created by the writer thread; the summary still sees every earlier run.
+    cells = [
+        new_code_cell("%load_ext nbtrack"),
+        *[new_code_cell(f"%%track\nacc = float({value})") for value in (0.5, 0.7, 0.6)],
+    ]
+    nb = new_notebook(
+        cells=cells,
+        metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
+    )
+    result = execute(Job(nb, tmp_path / "compare.ipynb", env={"NBTRACK_STORE": str(store_path)}))
+    lines = [
+        next(o for o in cell.outputs if o.output_type == "display_data").data["text/plain"]
+        for cell in result.notebook.cells[1:4]
+    ]
+    assert lines[0].startswith("run #1 · → acc 0.5 · ")  # nothing earlier to compare with
+    assert "→ acc 0.7 (best so far) · " in lines[1]  # "vs #N" compares runs of the same cell
+    assert "→ acc 0.6 · " in lines[2]
