@@ -22,7 +22,7 @@ from nbtrack.tracking.tracker import Tracker
 if TYPE_CHECKING:
     import pandas as pd
 
-    from nbtrack.model import RunPlace
+    from nbtrack.model import RunPlace, UnsavedMetric
     from nbtrack.query.records import RunRecord
     from nbtrack.query.standing import Standing
 
@@ -184,11 +184,20 @@ def delete_runs(refs: Sequence[Any], store: str | None = None) -> list[int]:
     return seqs
 
 
-def metric_standing(place: RunPlace, key: str, value: float, store: str | None = None) -> Standing:
-    """How a run's ``value`` of metric ``key`` compares with the other runs (best so far, vs previous)."""
+def metric_standing(
+    place: RunPlace,
+    key: str,
+    value: float,
+    store: str | None = None,
+    unsaved: Sequence[UnsavedMetric] = (),
+) -> Standing:
+    """How a run's ``value`` of metric ``key`` compares with the other runs (best so far, vs previous).
+
+    ``unsaved``: other runs' values still in this process's memory, not in the store yet.
+    """
     from nbtrack.query.standing import metric_standing as standing
 
-    return standing(session().store(store), place, key, value)
+    return standing(session().store(store), place, key, value, unsaved)
 
 
 def get_run(ref: Any, store: str | None = None) -> RunRecord:

@@ -129,3 +129,14 @@ class RunPlace:
     experiment: str
     notebook: str | None = None
     cell_id: str | None = None
+
+
+@dataclass(frozen=True)
+class UnsavedMetric:
+    """Another run's latest value of a metric, in this process's memory but not in the store yet.
+
+    ``value`` is None when that value is NaN (as the store keeps it).
+    """
+
+    place: RunPlace
+    value: float | None

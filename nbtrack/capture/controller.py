@@ -17,6 +17,7 @@ from nbtrack.errors import StoreError
 if TYPE_CHECKING:
     from nbtrack.capture.cellrun import CellRun, Outcome
     from nbtrack.model import RunPlace
+    from nbtrack.tracking.buffers import RunSink
     from nbtrack.tracking.tracker import Tracker
 
 
@@ -27,7 +28,7 @@ class Controller:
         self.shell = shell
         self.enabled = True
         self.default_experiment: str | None = None
-        self._summaries: list[tuple[Summary, tuple[RunPlace, str, float] | None]] = []
+        self._summaries: list[tuple[Summary, tuple[RunPlace, str, float] | None, RunSink]] = []
 
     @property
     def tracker(self) -> Tracker:
@@ -96,7 +97,7 @@ class Controller:
         with guarded("summarising the run"):
             summary = self.summarise(cell_run)
             if not cell_run.clear_pending:  # the summary would be the output that wipes the cell
-                self._summaries.append((summary, self._comparison_of(cell_run)))
+                self._summaries.append((summary, self._comparison_of(cell_run), cell_run.run.sink))
         return summary
 
     def show_summaries(self) -> None:
@@ -105,20 +106,31 @@ class Controller:
             return
         summaries, self._summaries = self._summaries, []
         with guarded("showing the run summary"):
-            from IPython.display import display
+            from nbtrack.capture.showing import show_bundle
 
-            for summary, comparison in summaries:
+            for summary, comparison, sink in summaries:
                 if comparison is not None:
-                    self.tracker.writer.flush()  # earlier runs' results must be in the store
-                    self._compare(summary, comparison)
+                    self._compare(summary, comparison, sink)
                 # raw: the bundle is known, so IPython's dozen formatters need not be asked
-                display(summary.bundle(), raw=True, metadata={"nbtrack": {"summary": True}})
+                show_bundle(self.shell, summary.bundle(), {"nbtrack": {"summary": True}})
 
-    def _compare(self, summary: Summary, comparison: tuple[RunPlace, str, float]) -> None:
+    def _compare(self, summary: Summary, comparison: tuple[RunPlace, str, float], sink: RunSink) -> None:
+        """Best so far and change since the previous run, from the store and this process's unsaved runs.
+
+        Neither this run's data nor earlier runs' need be written first (the writer does it after the
+        cell), unless part of an earlier run is in the store already and the rest is not.
+        """
         from nbtrack import api
+        from nbtrack.model import RunPlace, UnsavedMetric
 
         place, key, value = comparison
-        standing = api.metric_standing(place, key, value)
+        unsaved = []
+        for other, row, experiment in self.tracker.writer.for_comparison(besides=sink):
+            has_key, last = other.last_buffered(key)
+            if has_key and other.seq is not None:
+                there = RunPlace(other.run_id, other.seq, experiment, row.get("notebook"), row.get("cell_id"))
+                unsaved.append(UnsavedMetric(there, last))
+        standing = api.metric_standing(place, key, value, unsaved=unsaved)
         summary.best = standing.is_best and standing.best_other is not None
         if standing.previous_seq is not None and standing.previous_value is not None:
             summary.previous = (standing.previous_seq, standing.previous_value)

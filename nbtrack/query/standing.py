@@ -7,12 +7,13 @@ The run itself is described by the caller (it may not be written yet), so only *
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from nbtrack.model import RunPlace, lower_is_better
+from nbtrack.model import RunPlace, UnsavedMetric, lower_is_better
 from nbtrack.store import schema as t
 from nbtrack.store.prepared import Prepared
 from nbtrack.store.store import Store
@@ -40,30 +41,40 @@ class Standing:
 
 
 def _statements() -> dict[str, Prepared]:
-    """The four query shapes, built once with bound parameters (building them costs more than running)."""
-    r, s, e = t.runs.c, t.metric_summaries.c, t.experiments.c
-    joined = t.runs.join(t.metric_summaries, s.run_id == r.run_id).join(
-        t.experiments, e.experiment_id == r.experiment_id
+    """The four query shapes, built once with bound parameters (building them costs more than running).
+
+    Each is an index walk that stops at its first row (see migration 0003), so the summary line costs
+    the same with ten runs in the experiment as with a hundred thousand.
+    """
+    r, s = t.runs.c, t.metric_summaries.c
+    experiment = (
+        sa.select(t.experiments.c.experiment_id)
+        .where(t.experiments.c.name == sa.bindparam("experiment"))
+        .scalar_subquery()
     )
     others = sa.and_(
-        e.name == sa.bindparam("experiment"),
+        s.experiment_id == experiment,
         s.key == sa.bindparam("key"),
-        r.run_id != sa.bindparam("run_id"),
+        s.run_id != sa.bindparam("run_id"),
+    )
+
+    def best(order: Any) -> Prepared:
+        return Prepared(sa.select(s["last"]).where(others, s["last"].is_not(None)).order_by(order).limit(1))
+
+    previous = (
+        sa.select(r.seq, s["last"])
+        .select_from(t.runs.join(t.metric_summaries, s.run_id == r.run_id))
+        .where(others, r.experiment_id == experiment, r.seq < sa.bindparam("seq"))
+        .order_by(r.seq.desc())
+        .limit(1)
     )
     same_cell = sa.and_(
         r.cell_id == sa.bindparam("cell_id"),
         r.notebook.is_not_distinct_from(sa.bindparam("notebook")),
     )
-    previous = (
-        sa.select(r.seq, s["last"])
-        .select_from(joined)
-        .where(others, r.seq < sa.bindparam("seq"))
-        .order_by(r.seq.desc())
-        .limit(1)
-    )
     return {
-        "min": Prepared(sa.select(sa.func.min(s["last"])).select_from(joined).where(others)),
-        "max": Prepared(sa.select(sa.func.max(s["last"])).select_from(joined).where(others)),
+        "min": best(s["last"].asc()),
+        "max": best(s["last"].desc()),
         "previous": Prepared(previous),
         "previous_in_cell": Prepared(previous.where(same_cell)),
     }
@@ -72,24 +83,43 @@ def _statements() -> dict[str, Prepared]:
 _STATEMENTS = _statements()
 
 
-def metric_standing(store: Store, place: RunPlace, key: str, value: float) -> Standing:
-    """The standing of ``value`` of metric ``key`` for the run at ``place``, among the other runs."""
+def metric_standing(
+    store: Store, place: RunPlace, key: str, value: float, unsaved: Sequence[UnsavedMetric] = ()
+) -> Standing:
+    """The standing of ``value`` of metric ``key`` for the run at ``place``, among the other runs.
+
+    ``unsaved`` adds runs whose data is still in this process's memory (none of it in the store).
+    """
     lower = lower_is_better(key)
     params: dict[str, Any] = {"experiment": place.experiment, "key": key, "run_id": place.run_id}
     with store.read() as conn:
-        best = _STATEMENTS["min" if lower else "max"].execute(conn, params)[0][0]
+        found_best = _STATEMENTS["min" if lower else "max"].execute(conn, params)
         if place.cell_id:
             found = _STATEMENTS["previous_in_cell"].execute(
                 conn, {**params, "seq": place.seq, "cell_id": place.cell_id, "notebook": place.notebook}
             )
         else:
             found = _STATEMENTS["previous"].execute(conn, {**params, "seq": place.seq})
-    previous = found[0] if found else None
+    previous = (int(found[0][0]), _float(found[0][1])) if found else None
+    best = float(found_best[0][0]) if found_best else None
+    for other in unsaved:
+        there = other.place
+        if there.experiment != place.experiment or there.run_id == place.run_id:
+            continue
+        if other.value is not None and (best is None or (other.value < best) == lower):
+            best = other.value
+        same_cell = not place.cell_id or (there.cell_id, there.notebook) == (place.cell_id, place.notebook)
+        if same_cell and there.seq < place.seq and (previous is None or there.seq > previous[0]):
+            previous = (there.seq, other.value)
     return Standing(
         key=key,
         value=value,
         lower_is_better=lower,
-        best_other=None if best is None else float(best),
-        previous_seq=None if previous is None else int(previous[0]),
-        previous_value=None if previous is None or previous[1] is None else float(previous[1]),
+        best_other=best,
+        previous_seq=None if previous is None else previous[0],
+        previous_value=None if previous is None else previous[1],
     )
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)

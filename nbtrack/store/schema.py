@@ -76,6 +76,8 @@ runs = Table(
     Column("error", Text, nullable=True),
     Column("context", Text, nullable=True),  # JSON: python, packages, kernel id, diff hash, ...
     Index(None, "experiment_id", "start_time"),
+    Index(None, "experiment_id", "seq"),  # the previous run of an experiment
+    Index(None, "cell_id", "seq"),  # the previous run of a notebook cell
     Index(None, "start_time"),
     Index(None, "status"),
 )
@@ -97,12 +99,16 @@ metric_summaries = Table(
     metadata,
     _run_fk(),
     Column("key", String, primary_key=True),
+    # the run's experiment, copied here (runs never change experiment) so that the best value of a
+    # metric in an experiment is one index lookup, not a scan of the experiment's runs
+    Column("experiment_id", Integer, nullable=False),
     Column("last", Float, nullable=True),  # NULL here means the last value is NaN (SQLite drops NaN)
     Column("last_step", BigInteger, nullable=False),
     Column("min", Float, nullable=True),  # over non-NaN values; NULL if all were NaN
     Column("max", Float, nullable=True),
     Column("count", BigInteger, nullable=False),
     Column("last_time", Float, nullable=False),
+    Index(None, "experiment_id", "key", "last"),
 )
 
 metric_chunks = Table(

@@ -25,6 +25,7 @@ from nbtrack.store.engine import (
 )
 from nbtrack.store.migrate import ensure_schema
 from nbtrack.store.prepared import driver_errors
+from nbtrack.store.reservation import SeqReservation
 
 
 class Store:
@@ -38,6 +39,7 @@ class Store:
             ensure_schema(self.engine, self.display_url)
         self.artifacts_root = artifacts or default_artifact_root(url)
         self.experiment_ids: dict[str, int] = {}  # experiments are never deleted: ids can be kept
+        self.reserved_seqs = SeqReservation()  # next run numbers, for runs created in the background
         self._artifacts: ArtifactStore | None = None
 
     @property

@@ -7,6 +7,7 @@ single transaction: either all of a flush is persisted or none of it is (and the
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from nbtrack.store.chunks import EncodedChunk  # numpy loads with the first flush, not here
 
 _CREATE_ATTEMPTS = 8
+_log = logging.getLogger("nbtrack")
 
 
 @dataclass
@@ -39,7 +41,9 @@ class Batch:
     attributes: list[dict[str, Any]] = field(default_factory=list)  # {"run_id": ..., column: value}
     heartbeats: list[str] = field(default_factory=list)
     creates: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # (run columns, experiment)
-    created: list[int] = field(default_factory=list)  # filled by write_batch: the seq of each create
+    # filled by write_batch: the (seq, experiment id) of each create
+    created: list[tuple[int, int]] = field(default_factory=list)
+    reserve: int = 0  # also take this many run numbers ahead, for the store's SeqReservation
 
     def __bool__(self) -> bool:
         return any(
@@ -119,20 +123,52 @@ def create_run(store: Store, run: dict[str, Any], experiment: str) -> int:
 
 
 def insert_run(conn: sa.Connection, store: Store, run: dict[str, Any], experiment: str) -> tuple[int, int]:
-    """Insert a RUNNING run in ``conn``'s write transaction; return its new seq and experiment id."""
+    """Insert a RUNNING run in ``conn``'s write transaction; return its seq and experiment id.
+
+    A run whose ``seq`` was reserved ahead of time keeps it, unless the number is taken after all (the
+    store was restored from a copy, say): it then gets the next free one, with a log record.
+    """
     exp_id = store.experiment_ids.get(experiment)
     if exp_id is None:
         exp_id = experiment_id(conn, experiment)
-    seq = _next_seq(conn)
     row = {**_EMPTY_RUN, **run}
-    row.update(seq=seq, experiment_id=exp_id, status=Status.RUNNING.value)
+    row.update(experiment_id=exp_id, status=Status.RUNNING.value)
+    reserved = run.get("seq")
+    if reserved is not None:
+        if _insert_run_if_free(conn.dialect.name).execute(conn, row):  # no row back: number taken
+            return reserved, exp_id
+        _log.warning("nbtrack: run number #%s was taken meanwhile; the run gets the next one", reserved)
+    row["seq"] = _next_seq(conn)
     _INSERT_RUN.execute(conn, row)
-    return seq, exp_id
+    return row["seq"], exp_id
+
+
+@functools.lru_cache(maxsize=4)
+def _insert_run_if_free(dialect: str) -> Prepared:
+    """INSERT INTO runs ... ON CONFLICT (seq) DO NOTHING RETURNING seq, for one dialect."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    stmt = postgresql.insert(t.runs) if dialect == "postgresql" else sqlite.insert(t.runs)
+    return Prepared(stmt.on_conflict_do_nothing(index_elements=["seq"]).returning(t.runs.c.seq))
+
+
+def release_reserved_seqs(store: Store) -> None:
+    """Give back the store's reserved run numbers if nobody took a later one (at exit: no gap)."""
+    numbers = store.reserved_seqs.release()
+    if numbers is not None:
+        with store.write() as conn:
+            _GIVE_BACK_SEQS.execute(conn, {"first": numbers.start, "last": numbers[-1]})
 
 
 def _next_seq(conn: sa.Connection) -> int:
     """Take the next run number (the UPDATE locks the counter row until the transaction ends)."""
     return int(_NEXT_SEQ.execute(conn)[0][0])
+
+
+def _take_seqs(conn: sa.Connection, count: int) -> range:
+    """Take the next ``count`` run numbers at once."""
+    last = int(_NEXT_SEQS.execute(conn, {"count": count})[0][0])
+    return range(last - count + 1, last + 1)
 
 
 _INSERT_RUN = Prepared(t.runs.insert())
@@ -144,6 +180,17 @@ _NEXT_SEQ = Prepared(
     .where(t.counters.c.name == t.RUN_SEQ_COUNTER)
     .values(value=t.counters.c.value + 1)
     .returning(t.counters.c.value)
+)
+_NEXT_SEQS = Prepared(
+    t.counters.update()
+    .where(t.counters.c.name == t.RUN_SEQ_COUNTER)
+    .values(value=t.counters.c.value + sa.bindparam("count", type_=sa.BigInteger))
+    .returning(t.counters.c.value)
+)
+_GIVE_BACK_SEQS = Prepared(
+    t.counters.update()
+    .where(t.counters.c.name == t.RUN_SEQ_COUNTER, t.counters.c.value == sa.bindparam("last"))
+    .values(value=sa.bindparam("first", type_=sa.Integer) - 1)
 )
 _END_RUN = Prepared(
     t.runs.update()
@@ -170,7 +217,10 @@ def write_batch(store: Store, batch: Batch) -> None:
     with store.write() as conn:
         for run, experiment in batch.creates:  # first: everything else in the batch may refer to them
             seq, ids[experiment] = insert_run(conn, store, run, experiment)
-            batch.created.append(seq)
+            batch.created.append((seq, ids[experiment]))
+        reserved = _take_seqs(conn, batch.reserve) if batch.reserve else None
+        if any(row.get("experiment_id") is None for row in batch.summaries):
+            _fill_experiment_ids(conn, batch)
         _INSERT_CHUNK.many(
             conn,
             [
@@ -203,6 +253,24 @@ def write_batch(store: Store, batch: Batch) -> None:
             [{f"b_{k}": end[k] for k in ("run_id", "status", "end_time", "error")} for end in batch.ends],
         )
     store.experiment_ids.update(ids)  # only once committed
+    if reserved is not None:
+        store.reserved_seqs.hold(reserved)
+
+
+def _fill_experiment_ids(conn: sa.Connection, batch: Batch) -> None:
+    """Set the ``experiment_id`` of summary rows whose run was created in this batch (or elsewhere)."""
+    created = zip(batch.creates, batch.created, strict=True)
+    known = {run["run_id"]: exp_id for (run, _), (_, exp_id) in created}
+    missing = {row["run_id"] for row in batch.summaries if row.get("experiment_id") is None} - set(known)
+    if missing:
+        known.update(
+            conn.execute(
+                sa.select(t.runs.c.run_id, t.runs.c.experiment_id).where(t.runs.c.run_id.in_(missing))
+            ).tuples()
+        )
+    for row in batch.summaries:
+        if row.get("experiment_id") is None:
+            row["experiment_id"] = known.get(row["run_id"])
 
 
 def _heartbeat(conn: sa.Connection, run_ids: Sequence[str]) -> None:

@@ -38,6 +38,7 @@ class RunSink:
     active: bool = True
     dropped: int = 0
     seq: int | None = None  # the run's number, once its row exists in the store
+    experiment_id: int | None = None  # likewise, the id of its experiment
     created: threading.Event = field(default_factory=threading.Event)
 
     def columns_for(self, key: str) -> Columns:
@@ -56,6 +57,15 @@ class RunSink:
             if n:
                 taken[key] = (steps[:n], values[:n], times[:n])
         return taken
+
+    def last_buffered(self, key: str) -> tuple[bool, float | None]:
+        """(whether ``key`` has a buffered point, its latest value); NaN is None, as in the store."""
+        cols = self.buffers.get(key)
+        n = len(cols[2]) if cols is not None else 0
+        if not n:
+            return False, None
+        value = float(cols[1][n - 1])  # type: ignore[index]
+        return True, (None if value != value else value)
 
     def consume(self, taken: dict[str, Columns]) -> None:
         """Forget the points of ``taken`` (a :meth:`peek` whose write committed)."""

@@ -42,6 +42,7 @@ def pack(sink: RunSink, taken: dict[str, Columns], batch: Batch) -> Callable[[],
             {
                 "run_id": sink.run_id,
                 "key": key,
+                "experiment_id": sink.experiment_id,  # None when this batch creates the run
                 "last": None if last != last else last,  # NaN is stored as NULL (see schema)
                 "last_step": last_step,
                 "min": lo,

@@ -130,12 +130,16 @@ class Tracker:
         }
         sink = RunSink(store, run_id)
         if background:
+            # Written by the writer's next periodic flush (a crash after that leaves the run and its
+            # params), or sooner by whoever needs the row: a short cell's end then writes the run
+            # whole, in one transaction, with nothing competing with the cell for the interpreter.
+            sink.seq = row["seq"] = store.reserved_seqs.take()  # None: the number comes with the row
             self.writer.submit(sink, "create", (row, experiment))  # before register: see Writer._write
             self.writer.register(sink)
-            self.writer.wake()
         else:
             with self.writer.exclusive():  # wait for our own writer on a lock, not in SQLite's busy backoff
                 sink.seq = create_run(store, row, experiment)
+            sink.experiment_id = store.experiment_ids.get(experiment)  # set by a successful create_run
             sink.created.set()
             self.writer.register(sink)
         run = Run(self, sink, name=name, experiment=experiment, start_time=now)

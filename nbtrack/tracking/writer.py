@@ -11,18 +11,19 @@ oldest points — counted and reported — so the user's loop never hangs.
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
 import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from nbtrack.errors import NbtrackWarning, StoreError
 from nbtrack.store.store import Store
-from nbtrack.store.writes import Batch, write_batch
+from nbtrack.store.writes import Batch, release_reserved_seqs, write_batch
 from nbtrack.tracking.buffers import Columns, RunSink
 
 Op = tuple[RunSink, str, Any]
@@ -56,6 +57,7 @@ class Writer:
         self.ops: collections.deque[Op] = collections.deque()
         self._pending_ops: list[Op] = []
         self._sinks: list[RunSink] = []
+        self._reserving: set[Store] = set()  # stores this writer reserved run numbers in
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
         self._wake_pending = False
@@ -108,9 +110,14 @@ class Writer:
         """Ask the writer thread to flush now rather than at its next interval."""
         self._wake.set()
 
-    def pending(self, besides: RunSink | None = None) -> bool:
-        """True when something logged or queued in this process (``besides`` one run) is not written yet."""
-        if any(op[0] is not besides for op in (*self.ops, *self._pending_ops)):
+    def pending(self, besides: RunSink | None = None, kinds: Collection[str] | None = None) -> bool:
+        """True when something logged or queued in this process (``besides`` one run) is not written yet.
+
+        ``kinds`` narrows the queued operations that count (points always count): e.g. a comparison of
+        metrics needs other runs' rows and points, not their late context or notes.
+        """
+        ops = (*self.ops, *self._pending_ops)
+        if any(op[0] is not besides and (kinds is None or op[1] in kinds) for op in ops):
             return True
         return any(
             cols[2]
@@ -147,6 +154,10 @@ class Writer:
             warnings.warn(
                 f"nbtrack: could not save the last logged data: {exc}", NbtrackWarning, stacklevel=2
             )
+        for store in self._reserving:
+            # on failure the number is skipped: harmless, run numbers only need to be unique
+            with contextlib.suppress(StoreError):
+                release_reserved_seqs(store)
 
     # -- writer thread -------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -157,11 +168,34 @@ class Writer:
                 break
             self._flush(raise_errors=False)
 
-    def flush_others(self, besides: RunSink) -> None:
-        """Write what other runs have pending (not ``besides``), waiting for a flush in progress."""
+    def for_comparison(self, besides: RunSink) -> list[tuple[RunSink, dict[str, Any], str]]:
+        """Prepare a comparison of ``besides`` with the other runs: what it must add to the store's.
+
+        Other runs with pending data are written now, unless none of their data is in the store yet
+        and their number is known (reserved): those are returned as ``(sink, run columns,
+        experiment)``, their points all still buffered, for the comparison to read from memory.
+        ``besides``'s own data, and other runs' late context or notes, are left to the writer thread.
+        """
         with self._flush_lock:
-            if self.pending(besides):
+            unsaved: list[tuple[RunSink, dict[str, Any], str]] = []
+            needs_flush = False
+            for sink, kind, payload in (*self._pending_ops, *self.ops):
+                if kind == "create" and sink is not besides:
+                    if sink.seq is None:
+                        needs_flush = True
+                    else:
+                        unsaved.append((sink, *payload))
+            if not needs_flush:
+                needs_flush = any(
+                    cols[2]
+                    for sink in list(self._sinks)
+                    if sink is not besides and sink.created.is_set()
+                    for cols in list(sink.buffers.values())
+                )
+            if needs_flush:
                 self._flush_locked(raise_errors=True)
+                return []
+            return unsaved
 
     def _flush(self, raise_errors: bool) -> None:
         with self._flush_lock:
@@ -198,7 +232,7 @@ class Writer:
         # other ops come after it, in order); points of a run created by no batch yet wait.
         creating = [sink for sink, kind, _ in ops if kind == "create"]
         for sink in sinks:
-            if sink.seq is None and sink not in creating:
+            if not sink.created.is_set() and sink not in creating:
                 continue
             points = sink.peek()
             if points:
@@ -219,9 +253,12 @@ class Writer:
             batch.heartbeats = [s.run_id for s in sinks if s.active]
         if not batch:
             return
+        if creating:  # runs started in the background next know their numbers at once
+            batch.reserve = store.reserved_seqs.wanted()  # (see nbtrack.store.reservation)
+            self._reserving.add(store)
         write_batch(store, batch)  # on failure the points stay buffered, to be retried
-        for sink, seq in zip(creating, batch.created, strict=True):
-            sink.seq = seq
+        for sink, (seq, experiment_id) in zip(creating, batch.created, strict=True):
+            sink.seq, sink.experiment_id = seq, experiment_id  # seq differs from a reserved one if taken
             sink.created.set()
         for commit in commits:
             commit()

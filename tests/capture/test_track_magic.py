@@ -123,17 +123,24 @@ def test_unreachable_store_is_one_warning_and_the_cell_still_runs(
 def test_store_failing_after_it_opened_is_one_warning_per_cell_and_the_runs_are_saved_later(
     shell: Any, capsys: Any, tmp_path: Any
 ) -> None:
-    # %%track runs are created by the writer thread: a store that fails mid-session (here: locked by
-    # another process) must still cost each tracked cell one warning, never a hang or a lost run.
+    # %%track runs are written by the writer thread: a store that fails mid-session (here: locked by
+    # another process) must cost each tracked cell one warning once the failure is known, never a
+    # hang or a lost run.
     store = tmp_path / "locked" / "nbtrack.db"
     nbtrack.configure(store=str(store), busy_timeout=0.1)
     run(shell, "%%track -q\nwarm = 1\n")
     nbtrack.runs()  # the store exists, with one run
-    capsys.readouterr()
+    writer = nbtrack.api.session().tracker.writer
     blocker = sqlite3.connect(store, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     try:
         started = time.monotonic()
+        # the first cell's run waits in memory; the writer meets the lock at its next flush
+        assert run(shell, "%%track\nu = float(40)\nu\n").result == 40.0
+        while writer.failing is None and time.monotonic() - started < 10:
+            time.sleep(0.05)
+        assert writer.failing is not None
+        capsys.readouterr()
         for source in ("%%track\nv = float(41 + 1)\nv\n", "%%track -q\nw = 7\nw\n"):
             result = run(shell, source)
             assert result.success and result.result in (42.0, 7)
@@ -146,9 +153,11 @@ def test_store_failing_after_it_opened_is_one_warning_per_cell_and_the_runs_are_
     assert all(w.startswith("nbtrack: this run is not saved yet") and "locked" in w for w in warnings)
     assert elapsed < 5  # not the 30 s a run would wait for its row
     frame = nbtrack.runs(order_by="seq")  # reads flush what was kept
-    assert frame["status"].tolist() == ["FINISHED"] * 3
+    assert frame["status"].tolist() == ["FINISHED"] * 4
     assert frame["params.w"].tolist()[-1] == 7
-    assert frame["metrics.v"].tolist()[1] == 42.0
+    assert frame["metrics.u"].tolist()[1] == 40.0
+    assert frame["metrics.v"].tolist()[2] == 42.0
+    assert frame["seq"].tolist() == [1, 2, 3, 4]
 
 
 def test_tracked_under_time_and_capture(shell: Any) -> None:

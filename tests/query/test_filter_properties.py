@@ -145,6 +145,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
                 conn.execute(
                     schema.metric_summaries.insert(),
                     {"run_id": row["run_id"], "key": key, "last": last, "last_step": 0,
+                     "experiment_id": row["experiment_id"],
                      "min": last, "max": last, "count": 1, "last_time": T0},
                 )  # fmt: skip
             for key, (value_str, value_num, vtype) in run.params.items():

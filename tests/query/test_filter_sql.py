@@ -166,7 +166,11 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
         )  # fmt: skip
         conn.execute(schema.runs.insert(), RUNS)
         conn.execute(schema.params.insert(), PARAMS)
-        conn.execute(schema.metric_summaries.insert(), METRICS)
+        experiment_of = {run["run_id"]: run["experiment_id"] for run in RUNS}
+        conn.execute(
+            schema.metric_summaries.insert(),
+            [{**metric, "experiment_id": experiment_of[metric["run_id"]]} for metric in METRICS],
+        )
         conn.execute(schema.tags.insert(), TAGS)
     yield engine
     engine.dispose()

@@ -60,3 +60,26 @@ def test_concat_keeps_order() -> None:
     assert joined.steps.tolist() == [0, 1, 2]
     assert joined.values.tolist() == [1.0, 2.0, 3.0]
     assert len(chunks.concat([])) == 0
+
+
+def test_a_few_points_are_stored_uncompressed_and_no_larger_than_their_raw_bytes() -> None:
+    enc = chunks.encode([5], [0.25], [1.7e9])
+    assert enc.encoding == 0
+    assert len(enc.steps) + len(enc.values) + len(enc.times) == 24
+
+
+def test_small_chunks_compressed_by_earlier_versions_still_decode() -> None:
+    import zlib
+
+    deltas = np.array([3, 1, 1], dtype="<i8").tobytes()
+    times = np.array([1_700_000_000_000_000, 10, 10], dtype="<i8").tobytes()
+    got = chunks.decode(
+        3,
+        chunks.DELTA_ZLIB,
+        zlib.compress(deltas),
+        np.array([1.0, 2.0, 3.0], dtype="<f8").tobytes(),
+        zlib.compress(times),
+    )
+    assert got.steps.tolist() == [3, 4, 5]
+    assert got.values.tolist() == [1.0, 2.0, 3.0]
+    assert np.allclose(got.times, [1.7e9, 1.7e9 + 1e-5, 1.7e9 + 2e-5], atol=1e-6, rtol=0)

@@ -144,10 +144,18 @@ def test_a_store_at_an_older_revision_is_upgraded_on_first_use(store_path: Path)
                 ),
                 {"id": f"run{seq}", "seq": seq},
             )
+        conn.execute(
+            sa.text(
+                "INSERT INTO metric_summaries (run_id, key, last, last_step, min, max, count, last_time) "
+                "VALUES ('run7', 'acc', 0.5, 0, 0.5, 0.5, 1, 0)"
+            )
+        )
     engine.dispose()
     store = Store(url)
     with store.read() as conn:
         assert migrate.current_revision(conn) == migrate.HEAD_REVISION
+        # 0003 copies each summary's experiment onto it (the index behind the summary line's "best")
+        assert conn.execute(sa.text("SELECT experiment_id FROM metric_summaries")).all() == [(1,)]
     from nbtrack.store.writes import create_run
 
     assert create_run(store, {"run_id": "new", "start_time": 1.0}, "e") == 8
