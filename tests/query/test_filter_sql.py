@@ -151,12 +151,17 @@ def _case_sensitive_like(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
-    """A SQLite file store with the four runs above, LIKE case-sensitive as in the real store."""
-    path = tmp_path_factory.mktemp("filter") / "nbtrack.db"
-    engine = sa.create_engine(f"sqlite:///{path}")
-    sa.event.listen(engine, "connect", _case_sensitive_like)
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def engine(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[sa.Engine]:
+    """A store with the four runs above: a SQLite file (LIKE case-sensitive as in the real store),
+    then a PostgreSQL database, so that every filter selects the same runs on both."""
+    if request.param == "postgresql":
+        from tests.postgres import create_database
+
+        engine = sa.create_engine(create_database(request.getfixturevalue("postgres_base_url"), "filters"))
+    else:
+        engine = sa.create_engine(f"sqlite:///{tmp_path_factory.mktemp('filter') / 'nbtrack.db'}")
+        sa.event.listen(engine, "connect", _case_sensitive_like)
     schema.metadata.create_all(engine)
     with engine.begin() as conn:
         conn.execute(
