@@ -15,7 +15,9 @@ import threading
 from collections import deque
 
 BLOCK = 4
-"""How many numbers a process holds at most; it takes more when fewer than half are left."""
+"""How many numbers a process holds at least; it takes more when fewer than half are left."""
+MAX_BLOCK = 64
+"""How many it holds at most: enough for the runs a burst of short cells starts between two flushes."""
 
 
 class SeqReservation:
@@ -25,6 +27,7 @@ class SeqReservation:
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._held: deque[int] = deque()
+        self._target = BLOCK
 
     def _mine(self) -> deque[int]:
         if self._pid != os.getpid():  # a forked child: the numbers are the parent's
@@ -37,11 +40,21 @@ class SeqReservation:
             held = self._mine()
             return held.popleft() if held else None
 
-    def wanted(self) -> int:
-        """How many numbers the next transaction that creates runs should take (0: enough held)."""
+    def low(self) -> bool:
+        """True when fewer than half the wanted numbers are left (time to take more)."""
         with self._lock:
+            return len(self._mine()) < self._target // 2
+
+    def wanted(self, creating: int) -> int:
+        """How many numbers a transaction creating ``creating`` runs should take (0: enough held).
+
+        The block grows with the pace: a transaction that creates many runs (short cells in a row)
+        asks for twice as many, up to :data:`MAX_BLOCK`.
+        """
+        with self._lock:
+            self._target = max(self._target, min(MAX_BLOCK, 2 * creating))
             held = len(self._mine())
-        return BLOCK - held if held < BLOCK // 2 else 0
+            return self._target - held if held < self._target // 2 else 0
 
     def hold(self, numbers: range) -> None:
         """Keep ``numbers`` (taken from the counter in a committed transaction) for the next runs."""
@@ -51,7 +64,7 @@ class SeqReservation:
     def release(self) -> range | None:
         """Give up every number held: the contiguous range if they are one (else None), to give back."""
         with self._lock:
-            held, self._held = sorted(self._mine()), deque()
+            held, self._held, self._target = sorted(self._mine()), deque(), BLOCK
         if held and held == list(range(held[0], held[-1] + 1)):
             return range(held[0], held[-1] + 1)
         return None

@@ -136,6 +136,8 @@ class Tracker:
             sink.seq = row["seq"] = store.reserved_seqs.take()  # None: the number comes with the row
             self.writer.submit(sink, "create", (row, experiment))  # before register: see Writer._write
             self.writer.register(sink)
+            if sink.seq is not None and store.reserved_seqs.low():
+                self.writer.wake()  # take more numbers in the background before they run out
         else:
             with self.writer.exclusive():  # wait for our own writer on a lock, not in SQLite's busy backoff
                 sink.seq = create_run(store, row, experiment)

@@ -254,7 +254,7 @@ class Writer:
         if not batch:
             return
         if creating:  # runs started in the background next know their numbers at once
-            batch.reserve = store.reserved_seqs.wanted()  # (see nbtrack.store.reservation)
+            batch.reserve = store.reserved_seqs.wanted(len(creating))  # (nbtrack.store.reservation)
             self._reserving.add(store)
         write_batch(store, batch)  # on failure the points stay buffered, to be retried
         for sink, (seq, experiment_id) in zip(creating, batch.created, strict=True):

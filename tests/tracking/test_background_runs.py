@@ -92,7 +92,24 @@ def test_a_forked_child_never_uses_its_parents_numbers(monkeypatch: pytest.Monke
     assert numbers.take() == 5
     monkeypatch.setattr(os, "getpid", lambda: -1)  # what the child sees
     assert numbers.take() is None
-    assert numbers.wanted() == reservation.BLOCK
+    assert numbers.wanted(1) == reservation.BLOCK
+
+
+def test_a_burst_of_runs_makes_the_process_hold_more_numbers_up_to_a_bound() -> None:
+    numbers = SeqReservation()
+    assert numbers.wanted(1) == reservation.BLOCK  # one run at a time: a small block
+    numbers.hold(range(1, reservation.BLOCK + 1))
+    assert numbers.wanted(1) == 0
+    assert numbers.wanted(10) == 20 - reservation.BLOCK  # ten runs in one flush: twice that
+    numbers.hold(range(100, 116))
+    assert numbers.wanted(1000) == reservation.MAX_BLOCK - 20  # never more than the bound
+    numbers.hold(range(200, 200 + reservation.MAX_BLOCK - 20))
+    assert not numbers.low()
+    for _ in range(reservation.MAX_BLOCK // 2):
+        numbers.take()
+    assert not numbers.low()
+    numbers.take()
+    assert numbers.low()  # fewer than half left: the tracker wakes the writer to take more
 
 
 def test_comparison_reads_an_unsaved_earlier_run_from_memory(store_path: Path) -> None:
