@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from nbtrack.errors import MetricNotFound
+from nbtrack.query.downsample import DEFAULT_MAX_POINTS, Curve, downsample, in_range
 from nbtrack.store import schema as t
 from nbtrack.store.chunks import Points, concat, decode
 from nbtrack.store.store import Store
@@ -41,6 +42,20 @@ def load_points(store: Store, run_id: str, key: str) -> Points:
             listing = ", ".join(repr(k) for k in known) or "none"
             raise MetricNotFound(f"run {run_id} has no metric {key!r} (it has: {listing})")
     return concat([decode(*row) for row in rows])
+
+
+def load_curve(
+    store: Store,
+    run_id: str,
+    key: str,
+    max_points: int = DEFAULT_MAX_POINTS,
+    steps: tuple[float | None, float | None] = (None, None),
+) -> Curve:
+    """The points of ``key`` to draw, downsampled to ``max_points`` (exact when they fit).
+
+    ``steps`` limits them to a step range (a zoomed chart asks again with what it shows).
+    """
+    return downsample(in_range(load_points(store, run_id, key), *steps), max_points)
 
 
 def history_frame(points: Points) -> pd.DataFrame:
