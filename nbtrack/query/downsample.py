@@ -21,7 +21,8 @@ from nbtrack.store.chunks import Points
 
 __all__ = ["DEFAULT_MAX_POINTS", "Curve", "Points", "downsample", "in_range", "minmax_indices"]
 
-DEFAULT_MAX_POINTS = 4000
+DEFAULT_MAX_POINTS = 2000
+"""Enough for a chart a thousand pixels wide: four points (first, min, max, last) per two pixels."""
 
 
 @dataclass(frozen=True)

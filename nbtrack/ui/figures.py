@@ -64,12 +64,23 @@ def ema(values: np.ndarray, weight: float) -> np.ndarray:
 def x_values(series: Series, x: XAxis) -> Any:
     """The x coordinates of a curve: steps, wall-clock datetimes, or seconds since the run started."""
     if x == "step":
-        return series.points.steps
+        return compact(series.points.steps)
     if x == "relative":
-        return series.points.times - series.start_time
+        return (series.points.times - series.start_time).astype(np.float32)
     if x == "wall":
         return _datetimes(series.points.times)
     raise ValueError(f"x must be 'step', 'wall' or 'relative', got {x!r}")
+
+
+def compact(values: np.ndarray) -> np.ndarray:
+    """Arrays as small as a chart needs: saved notebooks carry them (base64 typed arrays, 4 bytes each).
+
+    Steps become int32 when they fit; values become float32 (7 significant digits, NaN kept).
+    """
+    if values.dtype.kind in "iu":
+        fits = len(values) == 0 or (values.min() >= -(2**31) and values.max() < 2**31)
+        return values.astype(np.int32) if fits else values
+    return values.astype(np.float32)
 
 
 def _datetimes(seconds: np.ndarray) -> np.ndarray:
@@ -101,14 +112,14 @@ def curves_figure(
         common = {"x": xs, "mode": "lines", "legendgroup": name, "meta": {"run": s.run, "key": s.key}}
         if smoothing:
             fig.add_scatter(
-                y=s.points.values, line={"color": color, "width": 1, "dash": dash}, opacity=0.25,
+                y=compact(s.points.values), line={"color": color, "width": 1, "dash": dash}, opacity=0.25,
                 showlegend=False, hoverinfo="skip", **common,
             )  # fmt: skip
-            fig.add_scatter(
-                y=ema(s.points.values, smoothing), name=name, line={"color": color, "dash": dash}, **common
-            )
+            smooth = compact(ema(s.points.values, smoothing))
+            fig.add_scatter(y=smooth, name=name, line={"color": color, "dash": dash}, **common)
         else:
-            fig.add_scatter(y=s.points.values, name=name, line={"color": color, "dash": dash}, **common)
+            line = {"color": color, "dash": dash}
+            fig.add_scatter(y=compact(s.points.values), name=name, line=line, **common)
     title = {"step": "step", "wall": "time", "relative": "seconds since start"}[x]
     fig.update_layout(
         height=height,
