@@ -106,8 +106,9 @@ class Tracker:
     ) -> Run:
         """Create a RUNNING run in the store and make it the active run.
 
-        With ``background`` the writer thread creates the row (at once, in its next transaction), so
-        the caller does no store I/O; ``run.seq`` then waits for it. ``%%track`` starts runs this way.
+        With ``background`` the writer thread creates the row in its next transaction, so the caller
+        does no store I/O; the run's number is one reserved ahead (``nbtrack.store.reservation``), or
+        else ``run.seq`` waits for the row. ``%%track`` starts runs this way.
         """
         unknown = set(attributes) - RUN_COLUMNS
         if unknown:

@@ -18,7 +18,7 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from typing import Any
 
 from nbtrack.errors import NbtrackWarning, StoreError
@@ -109,22 +109,6 @@ class Writer:
     def wake(self) -> None:
         """Ask the writer thread to flush now rather than at its next interval."""
         self._wake.set()
-
-    def pending(self, besides: RunSink | None = None, kinds: Collection[str] | None = None) -> bool:
-        """True when something logged or queued in this process (``besides`` one run) is not written yet.
-
-        ``kinds`` narrows the queued operations that count (points always count): e.g. a comparison of
-        metrics needs other runs' rows and points, not their late context or notes.
-        """
-        ops = (*self.ops, *self._pending_ops)
-        if any(op[0] is not besides and (kinds is None or op[1] in kinds) for op in ops):
-            return True
-        return any(
-            cols[2]
-            for sink in list(self._sinks)
-            if sink is not besides
-            for cols in list(sink.buffers.values())
-        )
 
     def wait_created(self, sink: RunSink) -> int:
         """The seq of a run started in the background, writing its row now if the writer has not yet.
