@@ -21,6 +21,8 @@ _LAZY = {
     "runs": "nbtrack.api",
     "get_run": "nbtrack.api",
     "configure": "nbtrack.api",
+    "table": "nbtrack.api",
+    "compare": "nbtrack.api",
     "Session": "nbtrack.api",
     "Run": "nbtrack.tracking.run",
     "RunRecord": "nbtrack.query.records",
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from nbtrack.api import (
         Session,
         active_run,
+        compare,
         configure,
         end_run,
         get_run,
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
         runs,
         set_tags,
         start_run,
+        table,
     )
     from nbtrack.errors import (
         FilterError,

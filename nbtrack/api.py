@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from nbtrack.model import RunPlace, UnsavedMetric
     from nbtrack.query.records import RunRecord
     from nbtrack.query.standing import Standing
+    from nbtrack.ui.compare import ComparePanel
+    from nbtrack.ui.table import RunTable
 
 
 class Session:
@@ -207,3 +209,54 @@ def get_run(ref: Any, store: str | None = None) -> RunRecord:
 
     opened = session().reconciled(store)
     return load_run(opened, resolve_run_id(opened, ref))
+
+
+def _source(store: str | None) -> Any:
+    """A StoreSource for views: the store, read-your-writes and reconciled, at each read."""
+    return lambda: session().reconciled(store)
+
+
+def table(
+    filter: str | None = None,
+    experiment: str | Sequence[str] | None = None,
+    order_by: str | None = None,
+    store: str | None = None,
+) -> RunTable:
+    """The run table widget: sort, filter, choose columns, select runs, compare, tag, note, delete."""
+    from nbtrack.ui.table import RunTable
+
+    return RunTable(
+        _source(store), filter=filter, experiment=experiment, order_by=order_by, editor=_Editor(store)
+    )
+
+
+def compare(
+    runs: Sequence[Any],
+    store: str | None = None,
+    directions: Mapping[str, str] | None = None,
+) -> ComparePanel:
+    """Runs side by side: params, metrics (best marked), curves, parallel coordinates, code, images, env.
+
+    ``directions`` overrides the inferred direction of a metric: ``{"score": "max", "cost": "min"}``.
+    """
+    from nbtrack.ui.compare import ComparePanel
+
+    return ComparePanel(_source(store), runs, directions=directions)
+
+
+class _Editor:
+    """The changes a run table may make, through the public functions above."""
+
+    def __init__(self, store: str | None) -> None:
+        self.store = store
+
+    def tag(self, refs: Sequence[Any], tags: Mapping[str, Any]) -> None:
+        for ref in refs:
+            tag_run(ref, tags, self.store)
+
+    def note(self, refs: Sequence[Any], text: str) -> None:
+        for ref in refs:
+            note_run(ref, text, self.store)
+
+    def delete(self, refs: Sequence[Any]) -> list[int]:
+        return delete_runs(refs, self.store)

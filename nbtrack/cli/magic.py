@@ -18,6 +18,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from nbtrack.cli.commands import describe_run
 from nbtrack.cli.render import format_value
 from nbtrack.errors import NbtrackError
+from nbtrack.query.restore import restored_code
 
 USAGE = """\
 %track                      recent runs as a table
@@ -185,23 +186,3 @@ _MISSING = object()
 
 def _show(values: dict[str, Any], key: str) -> str:
     return format_value(values[key]) if key in values else "(none)"
-
-
-def restored_code(record: Any) -> str:
-    """Run ``record``'s cell code, with the values it read from earlier cells set at the top."""
-    args = record.info.context.get("track_args") or {}
-    header = ["%%track"]
-    if args.get("name"):
-        header.append(shlex.quote(args["name"]))
-    header += ["-e", shlex.quote(record.experiment)]
-    for key, value in (args.get("tags") or {}).items():
-        header += ["-t", shlex.quote(f"{key}={value}")]
-    if args.get("params"):
-        header += ["-p", ",".join(args["params"])]
-    lines = [" ".join(header)]
-    from_namespace = {k: v for k, v in record.params.items() if record.param_origins.get(k) == "namespace"}
-    if from_namespace:
-        lines.append(f"# values read from earlier cells when run #{record.seq} ran")
-        lines += [f"{k} = {v!r}" for k, v in from_namespace.items() if k.isidentifier()]
-    lines.append(record.info.source or "")
-    return "\n".join(lines)
