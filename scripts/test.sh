@@ -4,10 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the tests drive for real: a PostgreSQL server (tests start their own, throwaway).
+# System packages the tests drive for real: a PostgreSQL server (tests start their own, throwaway) and
+# Chromium (the browser tests drive a real JupyterLab in it, headless).
 # Installed with apt-get when missing and we are root on Debian; otherwise those tests say they skip.
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || command -v pg_ctl >/dev/null || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "installing ${missing[*]} with apt-get" >&2
