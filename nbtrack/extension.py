@@ -37,6 +37,7 @@ def load(shell: Any) -> Extension:
     from nbtrack.cli.magic import TrackLineMagics
 
     controller = Controller(shell)
+    controller.live = live_chart
     hooks = CellHooks(controller)
     hooks.install(shell)
     shell.register_magics(TrackMagics(shell, controller))
@@ -47,6 +48,21 @@ def load(shell: Any) -> Extension:
     ext.startup.start()
     setattr(shell, ATTRIBUTE, ext)
     return ext
+
+
+def live_chart(run: Any) -> Any:
+    """The live chart of a tracked cell's run (``nbtrack.ui.live``; plotly loads when it first draws)."""
+    from nbtrack import api
+    from nbtrack.errors import StoreError
+    from nbtrack.ui.live import LiveChart
+
+    writer = api.session().tracker.writer
+
+    def flush() -> None:
+        with contextlib.suppress(StoreError):  # the cell already says once that the store fails
+            writer.flush()
+
+    return LiveChart(run, flush)
 
 
 def unload(shell: Any) -> None:

@@ -59,6 +59,7 @@ class CellRun:
         self.extra_tags = extra_tags or {}
         self.code = code  # the body as Python, when IPython already transformed it
         self.clear_pending = False
+        self.live: Any = None  # the cell's live chart, if the extension made one (see Controller)
         self.run: Run | None = None
         self.analysis: CellAnalysis | None = None
         self.params: dict[str, Any] = {}

@@ -7,7 +7,8 @@ guard, and shows the summary line.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nbtrack.capture.guard import guarded, warn
 from nbtrack.capture.request import TrackRequest
@@ -18,7 +19,14 @@ if TYPE_CHECKING:
     from nbtrack.capture.cellrun import CellRun, Outcome
     from nbtrack.model import RunPlace
     from nbtrack.tracking.buffers import RunSink
+    from nbtrack.tracking.run import Run
     from nbtrack.tracking.tracker import Tracker
+
+
+class LiveView(Protocol):
+    """A live view of a running cell's run (the extension supplies one: ``nbtrack.ui.live``)."""
+
+    def freeze(self) -> None: ...
 
 
 class Controller:
@@ -28,6 +36,8 @@ class Controller:
         self.shell = shell
         self.enabled = True
         self.default_experiment: str | None = None
+        # makes the live chart of a tracked cell's run (set by the extension; None: no live charts)
+        self.live: Callable[[Run], LiveView] | None = None
         self._summaries: list[tuple[Summary, tuple[RunPlace, str, float] | None, RunSink]] = []
 
     @property
@@ -66,6 +76,9 @@ class Controller:
         if not ok.ok:
             self.abandon(cell_run)
             return None
+        if self.live is not None and not request.quiet and cell_run.run is not None:
+            with guarded("starting the live chart"):
+                cell_run.live = self.live(cell_run.run)
         return cell_run
 
     def abandon(self, cell_run: CellRun | None) -> None:
@@ -79,6 +92,9 @@ class Controller:
         """End the cell's run (guarded); its summary line is shown when the outermost cell ends."""
         with guarded("saving this cell's run") as ok:
             status = cell_run.finish(outcome)
+        if cell_run.live is not None:
+            with guarded("drawing the final chart"):
+                cell_run.live.freeze()
         if not ok.ok or status is None or cell_run.run is None:
             return None
         # The run was started in the background: if the store fails, say so once for this cell.

@@ -21,7 +21,7 @@ from nbtrack.errors import NbtrackError
 from nbtrack.query.restore import restored_code
 
 USAGE = """\
-%track                      recent runs as a table
+%track                      the run table (sort, filter, select, compare, tag, delete)
 %track show N               everything about run N
 %track diff N M             params, metrics and a diff of the code of runs N and M
 %track restore N            put run N's code, with its param values, into a new cell below
@@ -57,7 +57,7 @@ class TrackLineMagics(Magics):
         except ValueError as exc:
             raise UsageError(f"%track: {exc}") from None
         command, args = (words[0], words[1:]) if words else ("", [])
-        handler = getattr(self, f"_cmd_{command}", None) if command else recent_runs_command
+        handler = getattr(self, f"_cmd_{command}", None) if command else self._recent
         if handler is None:
             raise UsageError(f"%track: unknown command {command!r}\n{USAGE}")
         try:
@@ -66,6 +66,14 @@ class TrackLineMagics(Magics):
             raise UsageError(f"%track {command}: {exc}".replace("%track :", "%track:")) from None
 
     # -- commands --------------------------------------------------------------------------
+    def _recent(self, args: list[str]) -> Any:
+        """No command: the run table widget in a kernel, else the recent runs as a DataFrame."""
+        if getattr(self.shell, "kernel", None) is not None:
+            from nbtrack import api
+
+            return api.table()
+        return recent_runs()
+
     def _cmd_help(self, args: list[str]) -> None:
         print(USAGE, end="")  # noqa: T201 - a magic prints to the cell
 
@@ -137,11 +145,6 @@ class TrackLineMagics(Magics):
     def _cmd_on(self, args: list[str]) -> str:
         self.settings.enabled = True
         return "tracking on"
-
-
-def recent_runs_command(args: list[str]) -> Any:
-    """``%track`` with no command: the recent runs."""
-    return recent_runs()
 
 
 def _one(args: list[str], usage: str) -> str:

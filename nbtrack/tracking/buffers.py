@@ -15,6 +15,7 @@ never loses or splits a point; a failed flush simply leaves the prefix in place 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,8 @@ from nbtrack.store.store import Store
 
 #: steps (int, or None = "next step of this key"), values (float), timestamps (float seconds)
 Columns = tuple[list[Any], list[float], list[float]]
+#: told of each key's points once they are written: (key, steps, values, times) as numpy arrays
+Watcher = Callable[[str, Any, Any, Any], None]
 
 
 @dataclass(eq=False)
@@ -40,6 +43,8 @@ class RunSink:
     seq: int | None = None  # the run's number, once its row exists in the store
     experiment_id: int | None = None  # likewise, the id of its experiment
     created: threading.Event = field(default_factory=threading.Event)
+    # live views of this run, called on the writer's thread after each write (keep them quick)
+    watchers: list[Watcher] = field(default_factory=list)
 
     def columns_for(self, key: str) -> Columns:
         """The buffers of ``key``, created on its first point."""

@@ -23,6 +23,7 @@ CHUNK_MAX_POINTS = 100_000
 def pack(sink: RunSink, taken: dict[str, Columns], batch: Batch) -> Callable[[], None]:
     """Add ``taken`` points' chunk and summary rows to ``batch``; return the state-commit callback."""
     updates: list[tuple[str, int, int, list[Any]]] = []
+    written: list[tuple[str, Any, Any, Any]] = []
     for key, (steps_list, values_list, times_list) in taken.items():
         if not steps_list:
             continue
@@ -37,6 +38,8 @@ def pack(sink: RunSink, taken: dict[str, Columns], batch: Batch) -> Callable[[],
             number += 1
         summary = _summarise(sink.summary.get(key), steps, values, times)
         updates.append((key, int(steps[-1]) + 1, number, summary))
+        if sink.watchers:
+            written.append((key, steps, values, times))
         last, last_step, lo, hi, count, last_time = summary
         batch.summaries.append(
             {
@@ -57,6 +60,9 @@ def pack(sink: RunSink, taken: dict[str, Columns], batch: Batch) -> Callable[[],
             sink.next_step[key] = next_step
             sink.next_chunk[key] = next_chunk
             sink.summary[key] = summary
+        for watcher in list(sink.watchers):
+            for key, steps, values, times in written:
+                watcher(key, steps, values, times)
 
     return commit
 

@@ -189,3 +189,30 @@ def scatter_figure(frame: pd.DataFrame, param: str, metric: str) -> go.Figure:
         yaxis_title=safe(metric),
     )
     return fig
+
+
+def live_figure(series: Sequence[Series], title: str = "", max_keys: int = 4, height: int = 230) -> go.Figure:
+    """One run's curves as it runs: a small chart per key (the first ``max_keys``), against steps."""
+    from plotly.subplots import make_subplots
+
+    shown = list(series)[:max_keys]
+    titles = []
+    for s in shown:
+        last = s.points.values[-1] if len(s.points.values) else float("nan")
+        titles.append(safe(f"{s.key} = {last:.4g}"))
+    fig = make_subplots(rows=1, cols=max(1, len(shown)), subplot_titles=titles or None)
+    for i, s in enumerate(shown, start=1):
+        fig.add_scatter(
+            x=compact(s.points.steps), y=compact(s.points.values), mode="lines", name=safe(s.key),
+            line={"color": color_of(i - 1), "width": 1.5}, showlegend=False, row=1, col=i,
+        )  # fmt: skip
+    fig.update_annotations(font_size=12)
+    more = len(series) - len(shown)
+    caption = safe(title) + (f" (+{more} more keys)" if more > 0 else "")
+    fig.update_layout(
+        height=height,
+        margin={"l": 40, "r": 10, "t": 50, "b": 30},
+        title={"text": caption, "font": {"size": 13}, "x": 0.01, "y": 0.98},
+        uirevision="nbtrack-live",
+    )
+    return fig
