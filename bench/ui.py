@@ -5,8 +5,8 @@
 Measured in this process on fresh stores in a temporary folder (medians of a few repeats, after one
 warm-up): downsampling a 1,000,000-point curve, opening such a curve from the store, the curves of a
 comparison of 10 runs with 100,000 points each (data and Plotly figure, and the figure's size as it
-would be saved in a notebook), and the data of a run table of 10,000 runs. The widgets themselves
-are measured once they exist (issue 4 is in progress).
+would be saved in a notebook), the data of a run table of 10,000 runs, the table widget itself (first
+page, then a re-sort), the compare panel of those 10 long runs, and ``log()`` with a live chart on.
 """
 
 from __future__ import annotations
@@ -125,7 +125,9 @@ def main() -> None:
             t_cmp = timed(compare_curves, reps)
             figure_bytes = len(compare_curves().to_json())
             first = load_curve(store, ids[0][0], "loss").points
+            t_panel = timed(lambda: nbtrack.compare([seq for _, seq in ids]).curves, reps)
         row(f"comparison curves: {runs_n} runs x {pts:,} points, EMA on", t_cmp, "s")
+        row(f"compare panel of those {runs_n} runs, curves tab open", t_panel, "s")
         row("  the figure as saved in a notebook (JSON)", figure_bytes / 1024, "KiB")
         one = Series("#1", "loss", first, 0.0)
         one_bytes = len(curves_figure([one]).to_json())
@@ -139,12 +141,51 @@ def main() -> None:
                 with nbtrack.start_run(params={"lr": 10 ** -(i % 5), "bs": 32 * (i % 4 + 1)}) as run:
                     run.log(acc=i / n_runs, loss=1 - i / n_runs)
             t_table = timed(lambda: nbtrack.runs(), reps)
+            t_widget = timed(lambda: nbtrack.table(), reps)
+            table = nbtrack.table()
+            flips = iter(range(10**6))
+
+            def resort() -> None:
+                table.view.sort = {"column": "metrics.acc", "descending": next(flips) % 2 == 0}
+
+            t_sort = timed(resort, reps)
         raw = sqlite3.connect(db)
         tables = ("SELECT * FROM runs", "SELECT * FROM params", "SELECT * FROM metric_summaries")
         t_raw = timed(lambda: [raw.execute(q).fetchall() for q in tables], reps)
         raw.close()
         row(f"run table data: {n_runs:,} runs -> DataFrame", t_table, "s",
             "sqlite3 SELECT * of runs, params, metrics", t_table / t_raw)  # fmt: skip
+        row(f"run table widget over {n_runs:,} runs (first page of 50)", t_widget, "s",
+            "sqlite3 SELECT * of runs, params, metrics", t_widget / t_raw)  # fmt: skip
+        row("  clicking a metric header (re-sort, new page)", t_sort, "s")
+
+        # 5. log() with a live chart on, against the same loop with no chart
+        live_points = size["points"]
+        values = curve_values(live_points)
+
+        def log_loop(with_chart: bool) -> float:
+            from nbtrack.ui.live import LiveChart
+
+            db = Path(tmp) / f"live-{with_chart}-{time.monotonic_ns()}" / "nbtrack.db"
+            with isolated_session(db) as session:
+                frames: list[int] = []
+                with nbtrack.start_run() as run:
+                    chart = None
+                    if with_chart:
+                        chart = LiveChart(run, session.tracker.writer.flush,
+                                          lambda *a: frames.append(1), delay=0.0)  # fmt: skip
+                    started = time.perf_counter()
+                    log_run(run, values)
+                    elapsed = time.perf_counter() - started
+                if chart is not None:
+                    chart.freeze()
+                    assert frames, "the live chart never drew"
+            return elapsed / live_points
+
+        t_off = statistics.median(log_loop(False) for _ in range(3))
+        t_on = statistics.median(log_loop(True) for _ in range(3))
+        row(f"log() with a live chart on, {live_points:,} points", t_on * 1e9, "ns/pt",
+            "the same loop without a chart", t_on / t_off)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ way JupyterLab starts one (:mod:`tests.e2e.kernel`), with ``allow_errors`` and i
 * *unwritable* — the tracked notebook again, with ``NBTRACK_STORE`` under a path that is a regular file.
 
 The tests then compare the tracked run with the untracked one, cell by cell and output by output, once
-the summary lines (display data with metadata ``{"nbtrack": {"summary": true}}``) are set aside. Only what
+nbtrack's own displays are set aside: the summary lines (metadata ``{"nbtrack": {"summary": true}}``)
+and the live chart of a cell that logs curves for over a second (``{"nbtrack": {"chart": true}}``). Only what
 legitimately varies between two runs is normalised: ``%time`` figures, memory addresses, widget model
 ids, the kernel's temporary cell-file names, the notebook's folder, PNG bytes (the image size is
 compared). Tracebacks are compared frame by frame: same cells and files, same functions, same code line,
@@ -120,7 +121,8 @@ class Side:
 
     def outputs(self, outputs: list[Any]) -> list[tuple[Any, ...]]:
         """The outputs as comparable tuples: summaries set aside, adjacent stream chunks merged."""
-        return [self.output(output) for output in merge_streams(o for o in outputs if not is_summary(o))]
+        kept = (o for o in outputs if not is_summary(o) and not is_chart(o))
+        return [self.output(output) for output in merge_streams(kept)]
 
     def output(self, output: dict[str, Any]) -> tuple[Any, ...]:
         kind = output["output_type"]
@@ -205,6 +207,13 @@ def is_summary(output: NotebookNode | dict[str, Any]) -> bool:
     if output.get("output_type") != "display_data":
         return False
     return bool((output.get("metadata") or {}).get("nbtrack", {}).get("summary"))
+
+
+def is_chart(output: NotebookNode | dict[str, Any]) -> bool:
+    """True for the live chart nbtrack draws in a tracked cell that logs curves for a while."""
+    if output.get("output_type") != "display_data":
+        return False
+    return bool((output.get("metadata") or {}).get("nbtrack", {}).get("chart"))
 
 
 def summaries(cell: NotebookNode) -> list[NotebookNode]:
