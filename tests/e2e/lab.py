@@ -48,7 +48,7 @@ import pytest
 from tests.e2e.labserver import LabServer
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, ViewportSize
+    from playwright.sync_api import Browser, Locator, Page, ViewportSize
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -168,10 +168,15 @@ def open_notebook(
 
 
 def wait_kernel_ready(page: Page, timeout: float = KERNEL_READY_TIMEOUT_S) -> None:
-    """Wait until the current notebook's kernel is connected and idle (not the toolbar's "idle")."""
+    """Wait until the current notebook's kernel is connected and idle (not the toolbar's "idle").
+
+    Fails at once if Lab shows a dialog instead (e.g. "Select Kernel": no kernelspec in the notebook).
+    """
+    what = "the notebook's kernel to be connected and idle"
     _wait(
         page,
         """() => {
+            if (document.querySelector('.jp-Dialog')) return true;  // reported below
             const sc = window.jupyterapp?.shell?.currentWidget?.sessionContext;
             const kernel = sc?.session?.kernel;
             return !!(sc?.isReady && kernel && kernel.connectionStatus === 'connected'
@@ -179,8 +184,10 @@ def wait_kernel_ready(page: Page, timeout: float = KERNEL_READY_TIMEOUT_S) -> No
         }""",
         None,
         timeout,
-        "the notebook's kernel to be connected and idle",
+        what,
     )
+    if page.locator(".jp-Dialog").count():
+        raise AssertionError(f"Lab showed a dialog while waiting for {what}: {_lab_state(page)}")
 
 
 def run_all(page: Page) -> None:
@@ -268,11 +275,12 @@ def wait_kernel_value(page: Page, expression: str, expected: Any, timeout: float
         time.sleep(0.1)
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """Save a PNG of the page as ``test-artifacts/browser/<name>.png`` and return its path."""
+def screenshot(page: Page, name: str, element: Locator | None = None) -> Path:
+    """Save a PNG of the page, or of just ``element`` (scrolled into view), as
+    ``test-artifacts/browser/<name>.png`` and return its path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
-    page.screenshot(path=str(path))
+    (element or page).screenshot(path=str(path))
     return path
 
 

@@ -99,4 +99,5 @@ def test_widgets_render_and_sync_both_ways_in_real_lab(
     assert facts == [sys.prefix, nbtrack_spec.origin, str(lab.store_path)]
 
     assert screenshot(page, "harness").stat().st_size > 10_000
+    assert screenshot(page, "harness-probe", page.locator("span.probe")).exists()
     assert page_errors == []
