@@ -84,6 +84,7 @@ class Job:
     env: Mapping[str, str] = field(default_factory=dict)
     timeout: int = 60
     allow_errors: bool = True
+    store_widget_state: bool = True  # False: saved as JupyterLab saves by default (no widget state)
 
 
 @dataclass
@@ -112,6 +113,7 @@ async def execute_async(job: Job) -> Executed:
         timeout=job.timeout,
         kernel_name="python3",
         allow_errors=job.allow_errors,
+        store_widget_state=job.store_widget_state,
         resources={"metadata": {"path": str(job.path.parent)}},
     )
     started = time.perf_counter()
