@@ -1,11 +1,14 @@
 """Live curves in a ``%%track`` cell: a compact chart that redraws while the loop runs, then freezes.
 
 ``log()`` pays nothing for it: the background writer hands each key's points to the chart as it
-writes them (``RunSink.watchers``), and a daemon thread redraws at most every ``interval`` seconds by
-updating one display (``update_display_data``). Every Jupyter front end (JupyterLab, Notebook 7,
-VS Code) supports display updates and Plotly's mime type, so no widget manager is needed, and the
-frozen chart is saved in the notebook like any Plotly output, with a static HTML form beside it.
-A cell that ends within ``delay`` seconds shows no chart: its summary line says enough.
+writes them (``RunSink.watchers``), and a daemon thread redraws at most every ``interval`` seconds.
+While the cell runs the chart is an ``ipywidgets.Output`` whose one Plotly output is replaced at each
+frame: JupyterLab's Plotly renderer ignores a display update of a chart it already drew
+(plotly/plotly.py#3053), while a replaced output gets a fresh renderer in every front end with a
+widget manager (JupyterLab, Notebook 7, VS Code). When the cell ends, the display is updated to a
+plain Plotly output of the final chart, with a static HTML form beside it: that is what the notebook
+saves, so it shows without a kernel or widget state. A cell that ends within ``delay`` seconds shows
+no chart: its summary line says enough.
 """
 
 from __future__ import annotations
@@ -29,13 +32,34 @@ Publisher = Callable[[dict[str, Any], dict[str, Any], str, bool], None]
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 
-def ipython_publisher(
-    bundle: dict[str, Any], metadata: dict[str, Any], display_id: str, update: bool
-) -> None:
-    """Show or update the chart's output through IPython's display machinery."""
-    from IPython.display import display
+class WidgetPublisher:
+    """Shows live frames in an ``ipywidgets.Output`` and the final frame as a plain Plotly display."""
 
-    display(bundle, raw=True, metadata=metadata, display_id=display_id, update=update)
+    def __init__(self) -> None:
+        self._output: Any = None
+
+    def __call__(
+        self, bundle: dict[str, Any], metadata: dict[str, Any], display_id: str, update: bool
+    ) -> None:
+        from IPython.display import display
+
+        final = not metadata.get("nbtrack", {}).get("live", False)
+        if final:  # replaces the widget (a new mime type: a new renderer) or is the first frame
+            display(bundle, raw=True, metadata=metadata, display_id=display_id, update=update)
+            if self._output is not None:
+                self._output.close()
+                self._output = None
+            return
+        frame = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
+        if self._output is None:
+            import ipywidgets
+
+            self._output = ipywidgets.Output()
+            self._output.outputs = frame
+            view = self._output._repr_mimebundle_()
+            display(view, raw=True, metadata=metadata, display_id=display_id, update=update)
+        else:
+            self._output.outputs = frame
 
 
 class LiveChart:
@@ -45,7 +69,7 @@ class LiveChart:
         self,
         run: Any,  # nbtrack.tracking.run.Run
         flush: Callable[[], None],
-        publish: Publisher = ipython_publisher,
+        publish: Publisher | None = None,
         interval: float = 0.3,
         delay: float = 1.0,
         max_points: int = 1000,
@@ -57,7 +81,7 @@ class LiveChart:
         self.display_id = f"nbtrack-live-{uuid.uuid4().hex}"
         self.frames = 0  # how many times the chart was drawn (shown or updated)
         self._flush = flush
-        self._publish = publish
+        self._publish = publish if publish is not None else WidgetPublisher()
         self._parts: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         self._lock = threading.Lock()
         self._dirty = False

@@ -7,8 +7,7 @@ Few tests, because each costs seconds (a kernel, and 2-9 s for each Plotly Figur
 - the example notebook ``notebooks/compare.ipynb`` run as a user runs it (once, by the module fixture
   ``compare_run``): its live chart drawn while the slow cell runs, the run table (sort, select,
   Compare, filters good and bad) and the comparison with its curves;
-- from the same run, the live chart redrawn in place while its cell runs: a strict xfail for now,
-  because JupyterLab's Plotly renderer draws an output once and ignores its display updates.
+- from the same run, the live chart redrawn in place while its cell runs, then showing its final status.
 
 Cells are found by the start of their code and named with a ``data-test-cell`` attribute. Pictures go to
 ``test-artifacts/browser/panels-*.png``.
@@ -313,7 +312,7 @@ def compare_run(browser: Browser, lab: LabServer) -> Iterator[CompareRun]:
         )
         screenshot(page, "panels-live-chart-running", cell(page, "live").locator(".js-plotly-plot"))
         wait_idle(page)
-        with contextlib.suppress(PlaywrightTimeout):  # the last redraw may be on its way (see the xfail)
+        with contextlib.suppress(PlaywrightTimeout):  # the last redraw may be on its way
             page.wait_for_function(
                 "() => window.__liveFrames.some((f) => f.title.endsWith('· FINISHED'))", timeout=2000
             )
@@ -422,19 +421,13 @@ def test_compare_notebook_renders_the_table_the_live_chart_and_the_comparison(
     assert compare_page.errors == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: JupyterLab's Plotly renderer (jupyterlab-plotly) ignores update_display_data "
-    "once a graph is drawn, so nbtrack's live chart keeps its first frame (plotly/plotly.py#3053)",
-)
 def test_the_live_chart_redraws_in_place_while_the_cell_runs_then_shows_its_final_status(
     compare_run: CompareRun,
 ) -> None:
     """While a %%track cell logs, its chart shows new values a few times a second, then its final status.
 
-    Apart from the notebook test (same run) so that one stays green meanwhile: in JupyterLab the chart
-    keeps its first frame. The kernel sends the updates (the output model ends with the FINISHED figure)
-    but jupyterlab-plotly's renderer returns at once from ``renderModel`` once it has drawn a graph.
+    What the page showed, not what the kernel sent: JupyterLab's Plotly renderer ignores display
+    updates of a chart it already drew, which is why live frames go through an ``ipywidgets.Output``.
     """
     frames = compare_run.frames
     running = [f for f in frames if f["running"] and f["title"].endswith("· running")]
