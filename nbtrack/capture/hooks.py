@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import parse_argstring
 
-from nbtrack.capture.request import TrackRequest, request_from_args, track_line_index
+from nbtrack.capture.request import TrackRequest, track_line_index
 
 if TYPE_CHECKING:
     from nbtrack.capture.cellrun import CellRun
@@ -154,9 +153,9 @@ def _same_cell(a: str, b: str) -> bool:
 
 
 def _parse(line: str) -> TrackRequest | None:
-    from nbtrack.capture.magics import TrackMagics
+    from nbtrack.capture.magics import parse_track_line
 
     try:
-        return request_from_args(parse_argstring(TrackMagics.track, line))
+        return parse_track_line(line)
     except (UsageError, SystemExit, ValueError):
         return None

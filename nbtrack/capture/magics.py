@@ -14,9 +14,9 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, cell_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
-from nbtrack.capture.request import request_from_args
+from nbtrack.capture.request import TrackRequest, request_from_args
 
 if TYPE_CHECKING:
     from nbtrack.capture.controller import Controller
@@ -52,7 +52,7 @@ class TrackMagics(Magics):
         ``nbtrack.log(...)`` inside the cell logs curves into the run.
         """
         __tracebackhide__ = True  # IPython leaves nbtrack's frames out of the user's traceback
-        request = request_from_args(parse_argstring(self.track, line))
+        request = parse_track_line(line)
         if request.sweeps:
             from nbtrack.capture.sweep import run_sweep
 
@@ -112,3 +112,19 @@ def run_body(shell: Any, cell: str, cell_run: Any = None) -> tuple[Any, bool]:
     expression = ast.Expression(last.value)
     ast.fix_missing_locations(expression)
     return shell.ev(shell.compile(expression, filename, "eval")), True
+
+
+def parse_track_line(line: str) -> TrackRequest:
+    """The ``%%track`` line's options, quotes removed as a shell would (``-e "my exp"`` is ``my exp``).
+
+    IPython's ``parse_argstring`` keeps the quotes in the values, so the line is split with shlex here.
+    """
+    import shlex
+
+    from IPython.core.error import UsageError
+
+    try:
+        argv = shlex.split(line)
+    except ValueError as exc:  # an unclosed quote
+        raise UsageError(f"%%track: {exc}") from None
+    return request_from_args(TrackMagics.track.parser.parse_args(argv))

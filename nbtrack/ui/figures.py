@@ -41,8 +41,12 @@ class Series:
 
 
 def safe(text: object) -> str:
-    """A user string as Plotly may show it: HTML-escaped (Plotly renders tags in labels)."""
-    return html.escape(str(text), quote=True)
+    """A user string as Plotly may show it: ``& < >`` escaped, so no tag can form (Plotly renders tags).
+
+    Quotes stay as they are: with no tag there is no attribute to break out of, and plotly.js does not
+    decode ``&quot;`` (it would show literally).
+    """
+    return html.escape(str(text), quote=False)
 
 
 def color_of(index: int) -> str:

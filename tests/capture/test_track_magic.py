@@ -353,3 +353,23 @@ def test_summary_line_says_best_so_far_and_the_change_since_the_previous_run(she
         run(shell, f"%%track\nval_loss = round({value}, 3)\n")
         lines.append(capsys.readouterr().out.strip().splitlines()[-1])
     assert "→ val_loss 0.4 (best so far, -0.5 vs #4)" in lines[-1]  # lower is better for a loss
+
+
+def test_quoted_options_lose_their_quotes_as_in_a_shell(shell: Any) -> None:
+    run(shell, "%%track 'baseline run' -e \"my exp\" -t 'note=two words'\nlr = 0.1\n")
+    record = nbtrack.get_run(1)
+    assert record.name == "baseline run"
+    assert record.experiment == "my exp"
+    assert record.tags["note"] == "two words"
+
+
+def test_restored_code_tracks_the_same_way_when_run_again(shell: Any) -> None:
+    from nbtrack.query.restore import restored_code
+
+    run(shell, "%%track 'baseline run' -e \"my exp\" -t 'note=two words'\nlr = 0.1\n")
+    code = restored_code(nbtrack.get_run(1))
+    result = run(shell, code)
+    assert result.success
+    again = nbtrack.get_run(2)
+    assert (again.name, again.experiment, again.tags["note"]) == ("baseline run", "my exp", "two words")
+    assert again.params == {"lr": 0.1}
