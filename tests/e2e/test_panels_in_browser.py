@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shlex
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -153,8 +154,7 @@ IMG = """<img src=x onerror="window.__nbtrack_xss=1;alert(1)">"""
 SCRIPT = "<script>window.__nbtrack_xss=2</script>"
 SVG = """"><svg onload=alert(3)>"""
 SVG_TAG = SVG.removeprefix('">')
-#: the %%track line keeps quotes as part of its values (reported), so payloads go there unquoted: the
-#: name's words (joined with spaces) start with "x", the tag value has no space
+#: payloads on the %%track line are quoted as in a shell (shlex.quote)
 TRACKED_NAME = "x" + SVG
 SVG_TAG_VALUE = "xss=<svg/onload=window.__nbtrack_xss=4>"
 
@@ -168,7 +168,7 @@ with nbtrack.start_run(name=IMG, experiment=SCRIPT, params={SVG: IMG, "lr": 0.1}
     run.note(SCRIPT + " " + SVG)""",
     # a tracked cell: name, experiment, tag value on the magic line; payloads in its code; a live chart
     f"""\
-%%track -e {SCRIPT} -t {SVG_TAG_VALUE} {TRACKED_NAME}
+%%track -e {shlex.quote(SCRIPT)} -t {shlex.quote(SVG_TAG_VALUE)} {shlex.quote(TRACKED_NAME)}
 # {IMG}
 label = "{SCRIPT}"
 lr = 0.2
@@ -213,9 +213,8 @@ def test_user_strings_never_execute_in_the_browser(
     # the live chart of the tracked cell: the metric key and run name shown as text
     live = cell(page, "tracked").locator(".jp-OutputArea .js-plotly-plot")
     expect(live).to_be_visible()
-    # (Plotly shows the quote of SVG as "&quot;": a display bug reported apart, not a safety one)
-    expect(live.locator(".annotation-text").first).to_contain_text(f"{SVG_TAG} = ")
-    expect(live.locator(".gtitle")).to_contain_text(SVG_TAG)
+    expect(live.locator(".annotation-text").first).to_contain_text(f"{SVG} = ")
+    expect(live.locator(".gtitle")).to_contain_text(TRACKED_NAME)
     expect(cell(page, "tracked").locator(".nbtrack-summary")).to_contain_text(SVG)
     screenshot(page, "panels-xss-live-chart", cell(page, "tracked").locator(".jp-OutputArea"))
 
@@ -310,7 +309,7 @@ def compare_run(browser: Browser, lab: LabServer) -> Iterator[CompareRun]:
             "() => window.__liveFrames.some((f) => f.running && f.title.endsWith('· running'))",
             timeout=90_000,
         )
-        screenshot(page, "panels-live-chart-running", cell(page, "live").locator(".js-plotly-plot"))
+        screenshot(page, "panels-live-chart-running", cell(page, "live").locator(".jp-OutputArea").first)
         wait_idle(page)
         with contextlib.suppress(PlaywrightTimeout):  # the last redraw may be on its way
             page.wait_for_function(
@@ -346,7 +345,7 @@ def test_compare_notebook_renders_the_table_the_live_chart_and_the_comparison(
     assert all(re.fullmatch(r"\w+ = -?[\d.e+-]+", s) for s in first["subtitles"]), compare_page.frames
     # the kernel froze the chart: the cell's output model holds the final figure
     assert chart_title_in_model(page, "live").endswith("· FINISHED")
-    screenshot(page, "panels-live-chart-frozen", cell(page, "live").locator(".js-plotly-plot"))
+    screenshot(page, "panels-live-chart-frozen", cell(page, "live").locator(".jp-OutputArea").first)
 
     # the run table
     table = cell(page, "table").locator(".nbtrack-run-table")
