@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from make_quickstart import write  # notebooks/ is sys.path[0] when this script runs
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 CELLS = [
     new_markdown_cell(
@@ -88,19 +86,7 @@ CELLS = [
 
 
 def main() -> None:
-    nb = new_notebook(
-        cells=CELLS,
-        metadata={
-            "kernelspec": {
-                "name": "python3",
-                "language": "python",
-                "display_name": "Python 3 (ipykernel)",
-            },
-            "language_info": {"name": "python"},
-        },
-    )
-    nbformat.validate(nb)
-    nbformat.write(nb, Path(__file__).with_name("compare.ipynb"))
+    write(CELLS, "compare.ipynb")
 
 
 if __name__ == "__main__":

@@ -77,9 +77,10 @@ CELLS = [
 ]
 
 
-def main() -> None:
+def write(cells: list[nbformat.NotebookNode], name: str) -> None:
+    """Validate and write ``cells`` as notebooks/<name> with a python3 kernelspec (Lab needs one)."""
     nb = new_notebook(
-        cells=CELLS,
+        cells=cells,
         metadata={
             "kernelspec": {
                 "name": "python3",
@@ -90,7 +91,11 @@ def main() -> None:
         },
     )
     nbformat.validate(nb)
-    nbformat.write(nb, Path(__file__).with_name("quickstart.ipynb"))
+    nbformat.write(nb, Path(__file__).with_name(name))
+
+
+def main() -> None:
+    write(CELLS, "quickstart.ipynb")
 
 
 if __name__ == "__main__":
