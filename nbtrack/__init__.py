@@ -89,6 +89,18 @@ def unload_ipython_extension(ipython: Any) -> None:
     unload(ipython)
 
 
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """jupyter_server's hook: nbtrack's REST API lives in :mod:`nbtrack.server`."""
+    return [{"module": "nbtrack"}]
+
+
+def _load_jupyter_server_extension(server_app: Any) -> None:
+    """jupyter_server's hook: add the REST API routes (see :mod:`nbtrack.server`)."""
+    from nbtrack.server import load
+
+    load(server_app)
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nbtrack.config import NbtrackConfig
@@ -76,6 +77,14 @@ class _Default:
 
 
 _default = _Default()
+
+
+def session_for_folder(folder: Path) -> Session:
+    """A session on the store configured (NBTRACK_STORE), else the one discovered from ``folder``."""
+    config = NbtrackConfig.from_environment()
+    if not config.store:
+        config.store = discover_store_url("", folder)
+    return Session(config)
 
 
 def session() -> Session:
@@ -226,7 +235,7 @@ def table(
     from nbtrack.ui.table import RunTable
 
     return RunTable(
-        _source(store), filter=filter, experiment=experiment, order_by=order_by, editor=_Editor(store)
+        _source(store), filter=filter, experiment=experiment, order_by=order_by, editor=Editor(store)
     )
 
 
@@ -244,7 +253,7 @@ def compare(
     return ComparePanel(_source(store), runs, directions=directions)
 
 
-class _Editor:
+class Editor:
     """The changes a run table may make, through the public functions above."""
 
     def __init__(self, store: str | None) -> None:

@@ -108,3 +108,9 @@ def table_page(
     total = count_runs(store, filter, experiment)
     stmt = select_runs(filter, experiment, order_by, limit, offset)
     return TablePage(total, offset, runs_frame(store, stmt, columns))
+
+
+def runs_with_ids(store: Store, run_ids: Sequence[str], columns: Sequence[str] = ()) -> pd.DataFrame:
+    """The runs ``run_ids`` (those that still exist), newest first, with the values of ``columns``."""
+    stmt = select_runs().where(t.runs.c.run_id.in_(list(run_ids)))
+    return runs_frame(store, stmt, columns)

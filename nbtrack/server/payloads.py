@@ -1,0 +1,126 @@
+"""Query results as the JSON of :mod:`nbtrack.server.schemas` (NaN -> null, datetimes -> epoch seconds)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from nbtrack.query.downsample import Curve
+from nbtrack.query.records import RunRecord
+from nbtrack.server.schemas import CurveData, MetricEntry, RunDetail, RunSummary
+
+
+def json_value(value: Any) -> Any:
+    """A value JSON can carry: NaN/inf -> None, numpy scalars -> Python numbers, containers walked."""
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", 1) == 0:
+        return json_value(item())
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): json_value(v) for k, v in value.items()}
+    return str(value)
+
+
+def _seconds(value: Any) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    stamp = getattr(value, "timestamp", None)
+    if callable(stamp):
+        try:
+            return float(stamp())
+        except ValueError:  # NaT
+            return None
+    return float(value)
+
+
+def summaries(
+    frame: Any, places: Mapping[str, tuple[str | None, str | None]], columns: Sequence[str] = ()
+) -> list[RunSummary]:
+    """Rows of a runs DataFrame as run summaries (``columns`` become ``values``)."""
+    present = [c for c in columns if c in frame.columns]
+    out: list[RunSummary] = []
+    for row in frame.to_dict("records"):
+        notebook, cell_id = places.get(row["run_id"], (None, None))
+        out.append(
+            {
+                "run_id": row["run_id"],
+                "seq": int(row["seq"]),
+                "name": row["name"],
+                "experiment": row["experiment"],
+                "status": row["status"],
+                "start_time": _seconds(row["start_time"]) or 0.0,
+                "end_time": _seconds(row["end_time"]),
+                "duration": json_value(row["duration"]),
+                "notebook": notebook,
+                "cell_id": cell_id,
+                "values": {c: json_value(row[c]) for c in present},
+            }
+        )
+    return out
+
+
+def run_detail(record: RunRecord, base_url: str) -> RunDetail:
+    """Everything about one run, with artifact download URLs under ``base_url``."""
+    info = record.info
+    summary: RunSummary = {
+        "run_id": info.run_id,
+        "seq": info.seq,
+        "name": info.name,
+        "experiment": info.experiment,
+        "status": info.status.value,
+        "start_time": info.start_time,
+        "end_time": info.end_time,
+        "duration": info.duration,
+        "notebook": info.notebook,
+        "cell_id": info.cell_id,
+        "values": {},
+    }
+    metrics: dict[str, MetricEntry] = {
+        key: {
+            "last": json_value(s.last),
+            "last_step": s.last_step,
+            "min": json_value(s.min),
+            "max": json_value(s.max),
+            "count": s.count,
+        }
+        for key, s in record.summaries.items()
+    }
+    prefix = f"{base_url.rstrip('/')}/nbtrack/api/runs/{info.run_id}/artifacts/"
+    return {
+        "run": summary,
+        "params": json_value(record.params),
+        "metrics": metrics,
+        "tags": dict(record.tags),
+        "notes": list(record.notes),
+        "artifacts": [
+            {"name": a.name, "mime": a.mime, "size": a.size, "url": prefix + quote(a.name)}
+            for a in record.artifacts
+        ],
+        "source": info.source,
+        "execution_count": info.execution_count,
+        "git_commit": info.git_commit,
+        "git_dirty": info.git_dirty,
+        "error": info.error,
+        "host": info.host,
+        "user": info.user,
+    }
+
+
+def curve_data(key: str, curve: Curve) -> CurveData:
+    """A downsampled (or exact) curve as JSON lists."""
+    points = curve.points
+    return {
+        "key": key,
+        "steps": [int(s) for s in points.steps.tolist()],
+        "values": [json_value(v) for v in points.values.tolist()],
+        "times": points.times.tolist(),
+        "total": curve.total,
+        "exact": curve.exact,
+    }
