@@ -215,12 +215,19 @@ export class NbtrackApi {
     }
     const text = await response.text();
     let body: any = null;
+    let invalid = false;
     if (text) {
       try {
         body = JSON.parse(text);
       } catch {
-        body = null;
+        invalid = true;
       }
+    }
+    if (response.ok && (invalid || body === null)) {
+      throw new NbtrackApiError(
+        `nbtrack server sent no valid JSON for ${url} (status ${response.status})`,
+        response.status
+      );
     }
     if (!response.ok) {
       const message =

@@ -71,7 +71,7 @@ export class RunsSidebar extends Widget {
 
     const controls = element('div', 'nbtrack-Sidebar-controls');
     const groupLabel = element('label', 'nbtrack-Sidebar-groupLabel', 'Group by ');
-    this.groupSelect = element('select', 'nbtrack-Sidebar-group jp-mod-styled');
+    this.groupSelect = element('select', 'nbtrack-Sidebar-groupBy jp-mod-styled');
     for (const [value, label] of [
       ['none', 'nothing'],
       ['notebook', 'notebook'],
