@@ -24,6 +24,11 @@ T = TypeVar("T")
 MAX_LIMIT = 1000
 
 
+def dumps(data: Any) -> str:
+    """Strict JSON: a NaN that slipped through is a server error here, not unreadable JSON in a browser."""
+    return json.dumps(data, allow_nan=False)
+
+
 class ApiError(web.HTTPError):
     """An HTTP error whose message goes in the JSON body (``{"error": ...}``), never in the status line."""
 
@@ -104,7 +109,7 @@ class NbtrackHandler(APIHandler):
             store = self.source()
             return dict(payloads.run_detail(load_run(store, resolve_run_id(store, ref)), self.base_url))
 
-        self.finish(json.dumps(await self.query(work)))
+        self.finish(dumps(await self.query(work)))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -143,7 +148,7 @@ class RunsHandler(NbtrackHandler):
                 "varying": sorted(known.varying),
             }
 
-        self.finish(json.dumps(await self.query(work)))
+        self.finish(dumps(await self.query(work)))
 
 
 class RunHandler(NbtrackHandler):
@@ -157,7 +162,7 @@ class RunHandler(NbtrackHandler):
     async def delete(self, ref: str) -> None:
         editor = self.settings["nbtrack_editor"]
         seqs = await self.query(lambda: editor.delete([ref]))
-        self.finish(json.dumps({"deleted": seqs}))
+        self.finish(dumps({"deleted": seqs}))
 
 
 class TagsHandler(NbtrackHandler):
@@ -202,7 +207,7 @@ class MetricHandler(NbtrackHandler):
             curve = load_curve(store, resolve_run_id(store, ref), key, max_points, steps)
             return dict(payloads.curve_data(key, curve))
 
-        self.finish(json.dumps(await self.query(work)))
+        self.finish(dumps(await self.query(work)))
 
 
 class ArtifactHandler(NbtrackHandler):
@@ -258,7 +263,7 @@ class ChangesHandler(NbtrackHandler):
                 runs = list(payloads.summaries(frame, run_places(store, changes.run_ids)))
             return {"cursor": changes.cursor, "runs": runs, "deleted": changes.deleted}
 
-        self.finish(json.dumps(await self.query(work)))
+        self.finish(dumps(await self.query(work)))
 
 
 class CellsHandler(NbtrackHandler):
@@ -281,4 +286,4 @@ class CellsHandler(NbtrackHandler):
                 out[cell] = payloads.summaries(frame, run_places(store, list(frame["run_id"])))
             return {"notebook": path, "cells": out}
 
-        self.finish(json.dumps(await self.query(work)))
+        self.finish(dumps(await self.query(work)))

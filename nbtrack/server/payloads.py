@@ -52,9 +52,9 @@ def summaries(
             {
                 "run_id": row["run_id"],
                 "seq": int(row["seq"]),
-                "name": row["name"],
-                "experiment": row["experiment"],
-                "status": row["status"],
+                "name": json_value(row["name"]),  # a page of named and unnamed runs has NaN here
+                "experiment": str(row["experiment"]),
+                "status": str(row["status"]),
                 "start_time": _seconds(row["start_time"]) or 0.0,
                 "end_time": _seconds(row["end_time"]),
                 "duration": json_value(row["duration"]),

@@ -1,8 +1,8 @@
 """The JupyterLab extension in real Lab and Chromium: the runs sidebar, the compare tab, jumping from
 a run to its cell, and "nbtrack: Track this cell".
 
-One notebook makes three runs in two experiments (one named with an HTML payload); then, in the same
-page: the sidebar lists them newest first with status and metric, a bad filter shows the parser's
+One notebook makes three runs in two experiments (one unnamed, one named with an HTML payload); then,
+in the same page: the sidebar lists them newest first with status and metric, a bad filter shows the parser's
 message inline and a good one narrows the list, grouping by experiment, two runs compared side by side,
 a click on a run opening its notebook at its cell, and the toggle adding and removing `%%track`.
 Pictures go to ``test-artifacts/browser/sidebar-*.png``.
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 PAYLOAD = '<img src=x onerror="window.__nbtrackXss=1">'
 CELLS = [
     "%load_ext nbtrack\nimport nbtrack",
-    "%%track -e alpha first\nlr = 0.1\nnbtrack.log(acc=0.5)",
+    "%%track -e alpha\nlr = 0.1\nnbtrack.log(acc=0.5)",  # unnamed, beside named runs
     "%%track -e beta second\nlr = 0.2\nnbtrack.log(acc=0.75)",
     f"%%track -e alpha '{PAYLOAD}'\nlr = 0.3\nnbtrack.log(acc=0.9)",
     "x = 1",

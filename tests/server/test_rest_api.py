@@ -61,6 +61,16 @@ async def test_runs_page_filter_order_and_columns(jp_fetch: Any, runs: list[Any]
     assert [r["seq"] for r in one["runs"]] == [runs[0].seq] and one["total"] == 1
 
 
+async def test_a_page_of_named_and_unnamed_runs_is_valid_json(jp_fetch: Any, session: Session) -> None:
+    for name in ("named", None, None):
+        with nbtrack.start_run(name=name, experiment="mixed") as run:
+            run.log(acc=float("nan"))
+    response = await jp_fetch("nbtrack", "api", "runs", params={"columns": "metrics.acc"})
+    page = json.loads(response.body, parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))
+    assert sorted(str(r["name"]) for r in page["runs"]) == ["None", "None", "named"]
+    assert {r["values"]["metrics.acc"] for r in page["runs"]} == {None}
+
+
 async def test_a_bad_filter_or_argument_is_a_400_with_the_parsers_message(
     jp_fetch: Any, runs: list[Any]
 ) -> None:
