@@ -147,11 +147,11 @@ def measure(column: Column, peer: Peer, python: Path, size: dict[str, int], tmp:
         figs["a"] = Figure(med("seconds") * 1e6, note=note)
         figs["a_caller"] = Figure(med("loop_s") * 1e6, note=note)
         figs["g"] = Figure(med("bytes"), note=f"measured on {steps:,} points" if note else "")
-        if "history" in have:
-            history(tmp / column.name / "a0", results[0]["run"] if steps == n else None)
+        logged.update(where=tmp / column.name / "a0", run=results[0]["run"] if steps == n else None)
 
-    def history(where: Path, run: Any) -> None:
-        if run is None:
+    def history() -> None:
+        where, run = logged.get("where"), logged.get("run")
+        if where is None or run is None:
             where = folder("e")
             run = child(python, module, "fill_history", where, 1800, n=n)["run"]
         result = child(python, module, "history", where, 600, run=run, warm=WARM)
@@ -189,7 +189,10 @@ def measure(column: Column, peer: Peer, python: Path, size: dict[str, int], tmp:
     for keys in (("d_cold", "d_warm"), ("e_cold", "e_warm")):
         for key in keys:
             figs[key] = no_api
+    logged: dict[str, Any] = {}  # where (a) left its store and run, for (e)
     attempt(("a", "a_caller", "g"), log_a)
+    if "history" in have:
+        attempt(("e_cold", "e_warm"), history)
     attempt(("b",), log_b)
     attempt(("c",), runs_c)
     if "runs_frame" in have:
@@ -273,11 +276,12 @@ def targets(columns: list[Column], refs: dict[str, Figure]) -> list[str]:
 
 
 def notes(columns: list[Column]) -> list[str]:
-    out = []
+    out: list[str] = []
     for c in columns:
         for key, fig in c.figures.items():
-            if fig.note:
-                out.append(f"{c.name} ({key.split('_')[0]}): * {fig.note}")
+            line = f"{c.name} ({key.split('_')[0]}): * {fig.note}"
+            if fig.note and line not in out:
+                out.append(line)
     return out
 
 
