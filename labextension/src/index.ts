@@ -1,7 +1,8 @@
 /**
  * nbtrack's JupyterLab extension: the runs sidebar (left panel `nbtrack-sidebar`), the compare
- * tab (`nbtrack-compare`), jumping from a run to its cell, and "nbtrack: Track this cell"
- * (`nbtrack:toggle-track`) in the command palette and the notebook toolbar.
+ * tab (`nbtrack-compare`), jumping from a run to its cell, badges on the cells that made runs,
+ * and "nbtrack: Track this cell" (`nbtrack:toggle-track`) in the command palette and the
+ * notebook toolbar.
  */
 import {
   ILayoutRestorer,
@@ -9,18 +10,21 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import { PageConfig } from '@jupyterlab/coreutils';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import {
   INotebookModel,
   INotebookTracker,
+  NotebookActions,
   NotebookPanel
 } from '@jupyterlab/notebook';
 import { CommandToolbarButton, LabIcon } from '@jupyterlab/ui-components';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 
 import { IRunSummary, NbtrackApi } from './api';
+import { CellBadges, ICellBadgesOptions } from './cellbadges';
 import { CompareView } from './compare';
-import { isTracked, toggleTrackLine } from './logic';
+import { isTracked, toggleTrackLine, touchesNotebook } from './logic';
 import { openRunCell } from './navigate';
 import { RunsSidebar } from './sidebar';
 import nbtrackSvg from '../style/icons/nbtrack.svg';
@@ -58,6 +62,27 @@ class TrackButtonExtension
   }
 }
 
+/** Gives every notebook its cell badges, and keeps them reachable to refresh them. */
+class CellBadgesExtension
+  implements DocumentRegistry.IWidgetExtension<NotebookPanel, INotebookModel>
+{
+  constructor(private readonly options: ICellBadgesOptions) {}
+
+  /** The badges of the open notebooks. */
+  readonly open = new Set<CellBadges>();
+
+  createNew(panel: NotebookPanel): IDisposable {
+    const badges = new CellBadges(panel, this.options);
+    this.open.add(badges);
+    const done = new DisposableDelegate(() => {
+      this.open.delete(badges);
+      badges.dispose();
+    });
+    panel.disposed.connect(() => done.dispose());
+    return done;
+  }
+}
+
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'nbtrack-labextension:plugin',
   description: 'Runs sidebar, compare tab, jump to cell and "Track this cell" for nbtrack.',
@@ -91,6 +116,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
       void widget.content.load(runs);
     };
 
+    const badges = new CellBadgesExtension({ api, compare: openCompare });
+    // A cell finished: its run (if it made one) is stored by now.
+    NotebookActions.executed.connect((_, { notebook, cell }) => {
+      badges.open.forEach(b => b.panel.content === notebook && b.cellExecuted(cell));
+    });
+
     const sidebar = new RunsSidebar({
       api,
       openRun: run => {
@@ -98,7 +129,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
           console.error('nbtrack: could not open the cell of a run', error)
         );
       },
-      compare: openCompare
+      compare: openCompare,
+      changed: changes => {
+        const root = PageConfig.getOption('serverRoot');
+        badges.open.forEach(b => {
+          if (changes.deleted || touchesNotebook(changes.runs, b.path, root)) {
+            b.schedule();
+          }
+        });
+      }
     });
     sidebar.id = SIDEBAR_ID;
     sidebar.title.icon = nbtrackIcon;
@@ -172,6 +211,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       palette.addItem({ command: CommandIDs.openSidebar, category: 'nbtrack' });
     }
     app.docRegistry.addWidgetExtension('Notebook', new TrackButtonExtension(app));
+    app.docRegistry.addWidgetExtension('Notebook', badges);
   }
 };
 

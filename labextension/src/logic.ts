@@ -1,7 +1,7 @@
 /**
  * Pure front-end logic (no DOM, no JupyterLab imports) so jest can test it directly:
  * grouping runs, relative times, the `%%track` toggle, paths relative to the server root,
- * locating a run's cell, and the side-by-side comparison rows.
+ * locating a run's cell, the side-by-side comparison rows, and what a cell's badge shows.
  */
 
 /** The fields of a run that this module reads (a subset of api.IRunSummary). */
@@ -270,4 +270,85 @@ export function compareRows(
       );
       return { key, cells, differs: new Set(raw).size > 1 };
     });
+}
+
+/** The fields of a run that a cell badge reads (a subset of api.IRunSummary). */
+export interface IBadgeRunLike {
+  seq: number;
+  status: string;
+  start_time: number;
+}
+
+/** What a cell's badge shows: run count, last status, last key metric, and its tooltip. */
+export interface ICellBadge {
+  count: number;
+  /** "3 runs" / "1 run". */
+  countText: string;
+  /** The newest run's status, lower case ("finished"). */
+  status: string;
+  /** The newest run's key metric as "acc 0.9", or "" when it has none. */
+  metric: string;
+  title: string;
+}
+
+/**
+ * The badge of a cell from its runs (newest first, as `/cells` sends them) and the newest run's
+ * key metric; null when the cell made no runs (no badge).
+ */
+export function cellBadge(
+  runs: IBadgeRunLike[],
+  metric: { key: string; value: unknown } | null
+): ICellBadge | null {
+  if (!runs.length) {
+    return null;
+  }
+  const last = runs[0];
+  const status = String(last.status).toLowerCase();
+  const metricText = metric ? `${metric.key} ${formatValue(metric.value)}` : '';
+  const countText = runs.length === 1 ? '1 run' : `${runs.length} runs`;
+  const title = [
+    `${countText} of this cell; last #${last.seq} ${status}`,
+    metricText,
+    'Click to list them.'
+  ]
+    .filter(Boolean)
+    .join('\n');
+  return { count: runs.length, countText, status, metric: metricText, title };
+}
+
+/** The key metric of a run's details: its first metric's last value (null when it has none). */
+export function keyMetric(metrics: {
+  [key: string]: { last: number | null };
+}): { key: string; value: unknown } | null {
+  const keys = Object.keys(metrics);
+  return keys.length ? { key: keys[0], value: metrics[keys[0]].last } : null;
+}
+
+/** One line of a cell's run list: "#12", "finished", "5 min ago", "acc 0.9" ("" if unknown). */
+export function runListLine(
+  run: IBadgeRunLike,
+  metric: { key: string; value: unknown } | null,
+  nowMs: number = Date.now()
+): { seq: string; status: string; time: string; metric: string } {
+  return {
+    seq: `#${run.seq}`,
+    status: String(run.status).toLowerCase(),
+    time: relativeTime(run.start_time, nowMs),
+    metric: metric ? `${metric.key} ${formatValue(metric.value)}` : ''
+  };
+}
+
+/**
+ * Whether runs from the change feed concern the notebook open at `path` (relative to the
+ * server root): runs recorded with that notebook (runs of scripts have none and never do).
+ */
+export function touchesNotebook(
+  runs: { notebook: string | null }[],
+  path: string,
+  root: string
+): boolean {
+  const wanted = normalisePath(path).replace(/^(\.\/)+/, '');
+  return runs.some(
+    run => run.notebook !== null && relativeToRoot(run.notebook, root) === wanted
+  );
 }

@@ -6,7 +6,13 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { IRunPage, IRunSummary, NbtrackApi, NbtrackApiError } from './api';
+import {
+  IChanges,
+  IRunPage,
+  IRunSummary,
+  NbtrackApi,
+  NbtrackApiError
+} from './api';
 import {
   GroupBy,
   baseName,
@@ -29,6 +35,8 @@ export interface IRunsSidebarOptions {
   openRun: (run: IRunSummary) => void;
   /** Open the compare tab for these runs. */
   compare: (runs: IRunSummary[]) => void;
+  /** Told what the change feed reported when runs were created, changed or deleted. */
+  changed?: (changes: IChanges) => void;
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(
@@ -52,6 +60,7 @@ export class RunsSidebar extends Widget {
     this.api = options.api;
     this.openRun = options.openRun;
     this.compareRuns = options.compare;
+    this.changed = options.changed ?? (() => undefined);
     this.addClass('nbtrack-Sidebar');
 
     const header = element('div', 'nbtrack-Sidebar-header');
@@ -211,6 +220,7 @@ export class RunsSidebar extends Widget {
         const changes = await this.api.changes(this.cursor);
         this.cursor = changes.cursor;
         if (changes.deleted || changes.runs.length) {
+          this.changed(changes);
           await this.refresh();
         } else {
           this.render();
@@ -335,6 +345,7 @@ export class RunsSidebar extends Widget {
   private readonly api: NbtrackApi;
   private readonly openRun: (run: IRunSummary) => void;
   private readonly compareRuns: (runs: IRunSummary[]) => void;
+  private readonly changed: (changes: IChanges) => void;
   private readonly search: HTMLInputElement;
   private readonly groupSelect: HTMLSelectElement;
   private readonly compareButton: HTMLButtonElement;

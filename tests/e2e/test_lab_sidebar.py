@@ -4,8 +4,9 @@ a run to its cell, and "nbtrack: Track this cell".
 One notebook makes three runs in two experiments (one unnamed, one named with an HTML payload); then,
 in the same page: the sidebar lists them newest first with status and metric, a bad filter shows the parser's
 message inline and a good one narrows the list, grouping by experiment, two runs compared side by side,
-a click on a run opening its notebook at its cell, and the toggle adding and removing `%%track`.
-Pictures go to ``test-artifacts/browser/sidebar-*.png``.
+a click on a run opening its notebook at its cell, and the toggle adding and removing `%%track`; the
+cells that made runs carry badges (count, status, metric) that follow a re-run and list their runs.
+Pictures go to ``test-artifacts/browser/sidebar-*.png`` and ``cell-badges.png``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.lab import open_notebook, run_all, screenshot, wait_idle, write_notebook
+from tests.e2e.lab import open_notebook, run_all, run_cell, screenshot, wait_idle, write_notebook
 from tests.e2e.labserver import LabServer
 
 if TYPE_CHECKING:
@@ -40,6 +41,27 @@ def _open_sidebar(page: Page) -> None:
     page.wait_for_selector(f"{SIDEBAR} .nbtrack-Run", timeout=15_000)
 
 
+BADGES = """() => window.jupyterapp.shell.currentWidget.content.widgets.map((cell) => {
+    const badge = cell.node.querySelector('.nbtrack-CellBadge');
+    return badge ? [badge.dataset.count, badge.dataset.status, badge.textContent] : null;
+})"""
+
+
+def _wait_badges(page: Page, counts: list[str | None]) -> None:
+    """Wait until the cells' badges read ``counts`` ("2 finished": run count and last status)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            f"(want) => JSON.stringify(({BADGES})().map((b) => b && `${{b[0]}} ${{b[1]}}`))"
+            " === JSON.stringify(want)",
+            arg=counts,
+            timeout=10_000,
+        )
+    except PlaywrightTimeout:
+        raise AssertionError(f"cell badges are {page.evaluate(BADGES)}, not {counts}") from None
+
+
 def _seqs(page: Page) -> list[str]:
     return page.locator(f"{SIDEBAR} .nbtrack-Run-seq").all_inner_texts()
 
@@ -51,6 +73,8 @@ def test_sidebar_lists_searches_compares_and_jumps_to_cells(
     name = open_notebook(page, lab, notebook)
     run_all(page)
     wait_idle(page)
+    _wait_badges(page, [None, "1 finished", "1 finished", "1 finished", None])
+    assert page.evaluate(BADGES)[2] == ["1", "finished", "1 runfinishedacc 0.75"]
 
     _open_sidebar(page)
     page.wait_for_function(
@@ -129,6 +153,26 @@ def test_sidebar_lists_searches_compares_and_jumps_to_cells(
     assert page.evaluate(source) == "%%track\nx = 1"
     page.locator(".jp-NotebookPanel-toolbar .nbtrack-TrackButton").first.click()
     assert page.evaluate(source) == "x = 1"
+
+    # Cell badges: a re-run of cell 1 counts at once; its badge lists both runs, newest first.
+    run_cell(page, 1)
+    wait_idle(page)
+    _wait_badges(page, [None, "2 finished", "1 finished", "1 finished", None])
+    badge = page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".nbtrack-CellBadge")
+    assert badge.locator(".nbtrack-Status").inner_text() == "finished"  # coloured by its class
+    badge.click()
+    menu = page.locator(".nbtrack-CellRuns")
+    menu.wait_for(timeout=5_000)
+    assert menu.locator(".nbtrack-CellRuns-seq").all_inner_texts() == ["#4", "#1"]
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.nbtrack-CellRuns-metric')].map((m) => m.textContent)"
+        ".join() === 'acc 0.5,acc 0.5'",
+        timeout=5_000,
+    )
+    screenshot(page, "cell-badges")
+    menu.locator(".nbtrack-CellRuns-run[data-seq='4']").click()
+    page.locator("#nbtrack-compare .nbtrack-Compare-seq").filter(has_text="#4").wait_for(timeout=10_000)
+    assert menu.count() == 0
 
     # the browser logs the bad filter's 400 itself; nothing else may go wrong
     expected = "status of 400 (Bad Request)"

@@ -1,15 +1,19 @@
 import {
   IRunLike,
   baseName,
+  cellBadge,
   compareRows,
   findCellIndex,
   firstMetric,
   formatValue,
   groupRuns,
   isTracked,
+  keyMetric,
   relativeTime,
   relativeToRoot,
-  toggleTrackLine
+  runListLine,
+  toggleTrackLine,
+  touchesNotebook
 } from '../logic';
 
 function run(
@@ -233,5 +237,93 @@ describe('baseName', () => {
     expect(baseName('/a/b/c.ipynb')).toBe('c.ipynb');
     expect(baseName('C:\\a\\d.ipynb')).toBe('d.ipynb');
     expect(baseName('e.ipynb')).toBe('e.ipynb');
+  });
+});
+
+describe('cellBadge', () => {
+  const runs = [
+    { seq: 7, status: 'FAILED', start_time: 30 },
+    { seq: 4, status: 'FINISHED', start_time: 20 },
+    { seq: 2, status: 'FINISHED', start_time: 10 }
+  ];
+
+  it('gives no badge to a cell without runs', () => {
+    expect(cellBadge([], { key: 'acc', value: 1 })).toBeNull();
+  });
+
+  it('counts the runs and shows the newest one\'s status and metric', () => {
+    const badge = cellBadge(runs, { key: 'acc', value: 0.912345 });
+    expect(badge).toMatchObject({
+      count: 3,
+      countText: '3 runs',
+      status: 'failed',
+      metric: 'acc 0.9123'
+    });
+    expect(badge!.title).toContain('last #7 failed');
+  });
+
+  it('says "1 run" and shows no metric when the run logged none', () => {
+    const badge = cellBadge(runs.slice(2), null);
+    expect(badge).toMatchObject({ countText: '1 run', status: 'finished', metric: '' });
+  });
+});
+
+describe('keyMetric', () => {
+  it("is the first metric's last value", () => {
+    const entry = (last: number | null) => ({ last });
+    expect(keyMetric({ loss: entry(0.25), acc: entry(0.9) })).toEqual({
+      key: 'loss',
+      value: 0.25
+    });
+    expect(keyMetric({ acc: entry(null) })).toEqual({ key: 'acc', value: null });
+  });
+
+  it('is null for a run without metrics', () => {
+    expect(keyMetric({})).toBeNull();
+  });
+});
+
+describe('runListLine', () => {
+  it('shows seq, status, relative time and metric', () => {
+    const now = 1_700_000_000_000;
+    const line = runListLine(
+      { seq: 12, status: 'FINISHED', start_time: now / 1000 - 300 },
+      { key: 'acc', value: 0.75 },
+      now
+    );
+    expect(line).toEqual({
+      seq: '#12',
+      status: 'finished',
+      time: '5 min ago',
+      metric: 'acc 0.75'
+    });
+  });
+
+  it('leaves the metric empty until it is known', () => {
+    expect(runListLine({ seq: 1, status: 'RUNNING', start_time: 0 }, null).metric).toBe('');
+  });
+});
+
+describe('touchesNotebook', () => {
+  const root = '/srv/lab';
+
+  it('matches runs recorded with the notebook, absolute or relative', () => {
+    expect(touchesNotebook([{ notebook: '/srv/lab/dir/a.ipynb' }], 'dir/a.ipynb', root)).toBe(true);
+    expect(touchesNotebook([{ notebook: 'dir/a.ipynb' }], 'dir/a.ipynb', root)).toBe(true);
+  });
+
+  it('ignores other notebooks, notebooks outside the root and runs of scripts', () => {
+    expect(
+      touchesNotebook(
+        [
+          { notebook: '/srv/lab/dir/b.ipynb' },
+          { notebook: '/elsewhere/dir/a.ipynb' },
+          { notebook: null }
+        ],
+        'dir/a.ipynb',
+        root
+      )
+    ).toBe(false);
+    expect(touchesNotebook([], 'dir/a.ipynb', root)).toBe(false);
   });
 });
