@@ -37,12 +37,15 @@ def test_after_one_background_run_is_written_the_next_ones_know_their_number_wit
         assert first.seq == 1  # no number held yet: this waits for the run's row
         first.end()
         numbers = []
-        for _ in range(reservation.BLOCK - 1):
-            run = tracker.start_run(background=True)
-            numbers.append(run.seq)  # known at once, from the numbers taken with run 1
-            run.end(wait=False)
-        assert numbers == list(range(2, reservation.BLOCK + 1))
-        assert _stored_runs(store_path) == [1]  # nothing was written for them yet
+        # Hold the writer's flush lock: a start that needed the store would wait for it forever. (Half
+        # way through the block the tracker wakes the writer to take more numbers; it waits here too.)
+        with tracker.writer.exclusive():
+            for _ in range(reservation.BLOCK - 1):
+                run = tracker.start_run(background=True)
+                numbers.append(run.seq)  # known at once, from the numbers taken with run 1
+                run.end(wait=False)
+            assert numbers == list(range(2, reservation.BLOCK + 1))
+            assert _stored_runs(store_path) == [1]  # nothing was written for them yet
         tracker.writer.flush()
         assert _stored_runs(store_path) == list(range(1, reservation.BLOCK + 1))
 
