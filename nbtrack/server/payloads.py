@@ -8,24 +8,9 @@ from typing import Any
 from urllib.parse import quote
 
 from nbtrack.query.downsample import Curve
+from nbtrack.query.jsonable import json_value
 from nbtrack.query.records import RunRecord
 from nbtrack.server.schemas import CurveData, MetricEntry, RunDetail, RunSummary
-
-
-def json_value(value: Any) -> Any:
-    """A value JSON can carry: NaN/inf -> None, numpy scalars -> Python numbers, containers walked."""
-    if value is None or isinstance(value, (bool, str, int)):
-        return value
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    item = getattr(value, "item", None)
-    if callable(item) and getattr(value, "ndim", 1) == 0:
-        return json_value(item())
-    if isinstance(value, (list, tuple)):
-        return [json_value(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): json_value(v) for k, v in value.items()}
-    return str(value)
 
 
 def _seconds(value: Any) -> float | None:

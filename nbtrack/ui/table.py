@@ -9,7 +9,6 @@ API supplies. User strings reach the browser as data and are set as text there, 
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ import traitlets
 
 from nbtrack.errors import FilterError, NbtrackError
 from nbtrack.query import StoreSource
+from nbtrack.query.jsonable import json_value
 from nbtrack.query.table import TableColumns, TablePage, order_text, table_columns, table_page
 
 ASSETS = Path(__file__).with_name("assets")
@@ -297,24 +297,6 @@ def parse_tags(text: str) -> dict[str, str]:
     if not tags:
         raise ValueError("write the tags first, as key=value")
     return tags
-
-
-def json_value(value: Any) -> Any:
-    """A cell value as JSON data for the browser: NaN becomes null, numpy scalars plain numbers."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return value if abs(value) < 2**53 else str(value)
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    item = getattr(value, "item", None)
-    if callable(item) and getattr(value, "ndim", 1) == 0:
-        return json_value(item())
-    if isinstance(value, (list, tuple)):
-        return [json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): json_value(v) for k, v in value.items()}
-    return str(value)
 
 
 def rows_of(page: TablePage, shown: Sequence[str]) -> list[dict[str, Any]]:
