@@ -65,13 +65,6 @@ def run_params(count: int, budget_s: float) -> dict[str, Any]:
     return timed_runs(one_run, count, budget_s)
 
 
-def make_runs(n: int) -> dict[str, Any]:
-    """(d) setup: ``n`` runs of 10 params and 1 metric."""
-    for _ in range(n):
-        one_run()
-    return {"runs": n}
-
-
 def runs_frame(warm: int) -> dict[str, Any]:
     """(d): no public API; its internal ``core.queries.list_experiments`` into a DataFrame."""
     import pandas as pd

@@ -119,3 +119,10 @@ def cold_warm(call: Callable[[], Any], warm: int) -> dict[str, Any]:
         frame = call()
         times.append(time.perf_counter() - t0)
     return {"cold_s": times[0], "warm_s": statistics.median(times[1:]), "rows": len(frame)}
+
+
+def make_runs(one_run: Callable[[], object], n: int) -> dict[str, Any]:
+    """(d) setup: ``n`` runs of 10 params and 1 metric, made by a peer's ``one_run``."""
+    for _ in range(n):
+        one_run()
+    return {"runs": n}
