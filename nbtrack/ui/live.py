@@ -89,11 +89,10 @@ class LiveChart:
         self._started = time.monotonic()
         self._sink = run.sink
         self._sink.watchers.append(self._on_written)
-        context = contextvars.copy_context()  # the cell's output parent, for displays from the thread
-        self._thread = threading.Thread(
-            target=context.run, args=(self._loop,), name="nbtrack-live", daemon=True
-        )
-        self._thread.start()
+        # the cell's output parent, for displays from the drawing thread; that thread starts with the
+        # first written points, so a tracked cell that logs nothing costs no thread
+        self._context = contextvars.copy_context()
+        self._thread: threading.Thread | None = None
 
     # -- fed by the writer's thread ------------------------------------------------------------------
     def _on_written(self, key: str, steps: Any, values: Any, times: Any) -> None:
@@ -106,6 +105,11 @@ class LiveChart:
                 ).points  # keeps each bucket's extremes
                 parts[:] = [(points.steps, points.values, points.times)]
             self._dirty = True
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(
+                    target=self._context.run, args=(self._loop,), name="nbtrack-live", daemon=True
+                )
+                self._thread.start()
 
     # -- the drawing thread ---------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -149,7 +153,10 @@ class LiveChart:
     def freeze(self) -> None:
         """Stop redrawing; a chart that was shown is drawn once more with every point, and stays."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=5)
         try:
             long_enough = time.monotonic() - self._started >= self.delay
             if self.frames > 0 or (long_enough and (self._parts or self._sink.buffers)):
