@@ -58,7 +58,7 @@ CELLS = [
         "lr = 0.02\n"
         "optimizer = 'sgd'\n"
         "batch_size = 32\n"
-        "for loss, acc in train(lr, 60, seed=1, pause=0.05):\n"
+        "for loss, acc in train(lr, 60, seed=1, pause=0.1):\n"
         "    nbtrack.log(loss=loss, acc=acc)\n"
         "val_loss = loss * 1.2"
     ),
