@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from nbtrack.model import lower_is_better
+from nbtrack.model import ArtifactInfo, lower_is_better
 from nbtrack.query.downsample import DEFAULT_MAX_POINTS, Curve
 from nbtrack.query.history import load_curve
 from nbtrack.query.records import RunRecord, load_run
@@ -339,18 +339,27 @@ def _env_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
 
 
-def _images(record: RunRecord, limit: int, max_bytes: int) -> tuple[tuple[Image, ...], int]:
-    """The run's image artifacts in name order, at most ``limit`` of at most ``max_bytes`` each."""
-    images: list[Image] = []
+def image_artifacts(
+    record: RunRecord, limit: int = MAX_IMAGES_PER_RUN, max_bytes: int = MAX_IMAGE_BYTES
+) -> tuple[list[ArtifactInfo], int]:
+    """The run's image artifacts worth showing (name order, at most ``limit`` of at most ``max_bytes``
+    each), and how many others were left out."""
+    shown: list[ArtifactInfo] = []
     omitted = 0
     for art in record.artifacts:
         if art.mime not in IMAGE_MIMES:
             continue
-        if len(images) >= limit or art.size > max_bytes:
+        if len(shown) >= limit or art.size > max_bytes:
             omitted += 1
             continue
-        images.append(Image(art.name, art.mime, record.artifact_bytes(art.name)))
-    return tuple(images), omitted
+        shown.append(art)
+    return shown, omitted
+
+
+def _images(record: RunRecord, limit: int, max_bytes: int) -> tuple[tuple[Image, ...], int]:
+    """The run's image artifacts to show, with their bytes."""
+    shown, omitted = image_artifacts(record, limit, max_bytes)
+    return tuple(Image(a.name, a.mime, record.artifact_bytes(a.name)) for a in shown), omitted
 
 
 def _frame(records: Sequence[RunRecord]) -> pd.DataFrame:

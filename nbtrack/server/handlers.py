@@ -287,3 +287,52 @@ class CellsHandler(NbtrackHandler):
             return {"notebook": path, "cells": out}
 
         self.finish(dumps(await self.query(work)))
+
+
+class CompareHandler(NbtrackHandler):
+    """``GET /nbtrack/api/compare?runs=a,b,c&directions=acc:max``: runs side by side (the compare tab)."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        from nbtrack.query.compare import load_comparison
+
+        refs = [r for r in self.get_query_argument("runs", "").split(",") if r.strip()]
+        if not refs:
+            raise ApiError(
+                400, "give the runs to compare: ?runs=<ref>,<ref> (seqs, '#12', run ids or prefixes)"
+            )
+        directions = {}
+        for item in self.get_query_argument("directions", "").split(","):
+            if item.strip():
+                key, sep, word = item.rpartition(":")
+                if not sep or not key:
+                    raise ApiError(400, f"directions must be metric:min or metric:max, got {item!r}")
+                directions[key] = word
+
+        def work() -> dict[str, Any]:
+            data = load_comparison(self.source(), refs, directions, max_images=0)
+            return dict(payloads.comparison(data, self.base_url))
+
+        self.finish(dumps(await self.query(work)))
+
+
+class DiffHandler(NbtrackHandler):
+    """``GET /nbtrack/api/diff?first=<ref>&second=<ref>``: two runs' cell code, line by line."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        from nbtrack.query.compare import diff_code
+        from nbtrack.query.records import load_run
+        from nbtrack.query.resolve import resolve_run_id
+
+        first, second = self.get_query_argument("first", ""), self.get_query_argument("second", "")
+        if not first or not second:
+            raise ApiError(400, "give the two runs to diff: ?first=<ref>&second=<ref>")
+
+        def work() -> dict[str, Any]:
+            store = self.source()
+            a, b = (load_run(store, resolve_run_id(store, ref)) for ref in (first, second))
+            lines = diff_code(a.info.source or "", b.info.source or "")
+            return dict(payloads.code_diff(a.run_id, b.run_id, lines))
+
+        self.finish(dumps(await self.query(work)))

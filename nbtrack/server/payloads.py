@@ -7,10 +7,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from nbtrack.query.compare import Comparison, DiffLine, ValueRow, image_artifacts
 from nbtrack.query.downsample import Curve
 from nbtrack.query.jsonable import json_value
 from nbtrack.query.records import RunRecord
-from nbtrack.server.schemas import CurveData, MetricEntry, RunDetail, RunSummary
+from nbtrack.server.schemas import (
+    CodeDiff,
+    ComparisonData,
+    CurveData,
+    ImageEntry,
+    MetricEntry,
+    RunDetail,
+    RunSummary,
+    ValueRowData,
+)
 
 
 def _seconds(value: Any) -> float | None:
@@ -51,10 +61,10 @@ def summaries(
     return out
 
 
-def run_detail(record: RunRecord, base_url: str) -> RunDetail:
-    """Everything about one run, with artifact download URLs under ``base_url``."""
+def record_summary(record: RunRecord) -> RunSummary:
+    """A run read whole as a run-list row (with no ``values``)."""
     info = record.info
-    summary: RunSummary = {
+    return {
         "run_id": info.run_id,
         "seq": info.seq,
         "name": info.name,
@@ -67,6 +77,17 @@ def run_detail(record: RunRecord, base_url: str) -> RunDetail:
         "cell_id": info.cell_id,
         "values": {},
     }
+
+
+def artifact_url(base_url: str, run_id: str, name: str) -> str:
+    """Where the artifact endpoint serves artifact ``name`` of run ``run_id``."""
+    return f"{base_url.rstrip('/')}/nbtrack/api/runs/{run_id}/artifacts/{quote(name)}"
+
+
+def run_detail(record: RunRecord, base_url: str) -> RunDetail:
+    """Everything about one run, with artifact download URLs under ``base_url``."""
+    info = record.info
+    summary = record_summary(record)
     metrics: dict[str, MetricEntry] = {
         key: {
             "last": json_value(s.last),
@@ -77,7 +98,6 @@ def run_detail(record: RunRecord, base_url: str) -> RunDetail:
         }
         for key, s in record.summaries.items()
     }
-    prefix = f"{base_url.rstrip('/')}/nbtrack/api/runs/{info.run_id}/artifacts/"
     return {
         "run": summary,
         "params": json_value(record.params),
@@ -85,7 +105,12 @@ def run_detail(record: RunRecord, base_url: str) -> RunDetail:
         "tags": dict(record.tags),
         "notes": list(record.notes),
         "artifacts": [
-            {"name": a.name, "mime": a.mime, "size": a.size, "url": prefix + quote(a.name)}
+            {
+                "name": a.name,
+                "mime": a.mime,
+                "size": a.size,
+                "url": artifact_url(base_url, info.run_id, a.name),
+            }
             for a in record.artifacts
         ],
         "source": info.source,
@@ -108,4 +133,63 @@ def curve_data(key: str, curve: Curve) -> CurveData:
         "times": points.times.tolist(),
         "total": curve.total,
         "exact": curve.exact,
+    }
+
+
+def _value_rows(rows: Sequence[ValueRow]) -> list[ValueRowData]:
+    return [
+        {
+            "key": r.key,
+            "values": [json_value(v) for v in r.values],
+            "present": list(r.present),
+            "differs": r.differs,
+        }
+        for r in rows
+    ]
+
+
+def comparison(data: Comparison, base_url: str) -> ComparisonData:
+    """A comparison as the compare tab reads it; images are artifact URLs, fetched as they are shown."""
+    images: list[list[ImageEntry]] = []
+    omitted: list[int] = []
+    for record in data.records:
+        shown, left_out = image_artifacts(record)
+        images.append(
+            [
+                {"name": a.name, "mime": a.mime, "url": artifact_url(base_url, record.run_id, a.name)}
+                for a in shown
+            ]
+        )
+        omitted.append(left_out)
+    return {
+        "runs": [record_summary(r) for r in data.records],
+        "labels": list(data.labels),
+        "params": _value_rows(data.params),
+        "tags": _value_rows(data.tags),
+        "metrics": [
+            {
+                "key": m.key,
+                "values": [json_value(v) for v in m.values],
+                "counts": list(m.counts),
+                "direction": m.direction,
+                "explicit": m.explicit,
+                "best": list(m.best),
+            }
+            for m in data.metrics
+        ],
+        "code": list(data.code),
+        "images": images,
+        "images_omitted": omitted,
+        "env": [
+            {"group": e.group, "key": e.key, "values": list(e.values), "differs": e.differs} for e in data.env
+        ],
+    }
+
+
+def code_diff(first: str, second: str, lines: Sequence[DiffLine]) -> CodeDiff:
+    """Two runs' code diffed, as JSON."""
+    return {
+        "first": first,
+        "second": second,
+        "lines": [{"kind": d.kind, "text": d.text, "old": d.old, "new": d.new} for d in lines],
     }

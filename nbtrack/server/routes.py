@@ -18,4 +18,6 @@ ROUTES: list[tuple[str, type[Any]]] = [
     (rf"{PREFIX}/runs/{_REF}/artifacts/(?P<name>.+)", h.ArtifactHandler),
     (rf"{PREFIX}/changes", h.ChangesHandler),
     (rf"{PREFIX}/cells", h.CellsHandler),
+    (rf"{PREFIX}/compare", h.CompareHandler),
+    (rf"{PREFIX}/diff", h.DiffHandler),
 ]

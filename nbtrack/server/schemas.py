@@ -9,6 +9,8 @@ Times are seconds since the epoch (floats); a NaN metric is ``null``. Every endp
 ``GET  /nbtrack/api/runs/<ref>/artifacts/<name>``      -> the artifact's bytes, with its mime type
 ``GET  /nbtrack/api/changes?since=<cursor>``           -> Changes (poll it; cursor "" the first time)
 ``GET  /nbtrack/api/cells?notebook=<path>``           -> CellRuns (runs per cell id of one notebook)
+``GET  /nbtrack/api/compare?runs=a,b,c&directions=acc:max``  -> ComparisonData (the compare tab's tables)
+``GET  /nbtrack/api/diff?first=<ref>&second=<ref>``     -> CodeDiff (two runs' cell code, line by line)
 ``POST /nbtrack/api/runs/<ref>/tags``  body {"tags": {k: v}}   -> RunDetail
 ``POST /nbtrack/api/runs/<ref>/notes`` body {"text": "..."}    -> RunDetail
 ``DELETE /nbtrack/api/runs/<ref>``                     -> {"deleted": [seq]}
@@ -104,3 +106,65 @@ class CellRuns(TypedDict):
 
     notebook: str
     cells: dict[str, list[RunSummary]]
+
+
+class ValueRowData(TypedDict):
+    """One param (or tag) across the compared runs: ``values[i]`` is run i's value if ``present[i]``."""
+
+    key: str
+    values: list[Any]
+    present: list[bool]
+    differs: bool
+
+
+class MetricRowData(TypedDict):
+    """One metric across the compared runs: last values (null where missing) and the best run(s)."""
+
+    key: str
+    values: list[float | None]
+    counts: list[int]  # points per run; 0: the run has no such metric
+    direction: str  # "min" or "max"
+    explicit: bool  # given in ?directions= rather than inferred from the name
+    best: list[int]  # indexes of the runs with the best value (none unless two runs have one)
+
+
+class EnvRowData(TypedDict):
+    """One fact about where the runs ran (group: run, git or package), as text per run."""
+
+    group: str
+    key: str
+    values: list[str | None]
+    differs: bool
+
+
+class ImageEntry(TypedDict):
+    name: str
+    mime: str
+    url: str  # relative to the server's base URL (the artifact endpoint)
+
+
+class ComparisonData(TypedDict):
+    """Several runs side by side, in the order asked: what the compare tab shows besides curves."""
+
+    runs: list[RunSummary]
+    labels: list[str]  # "#12" or "#12 name", as the inline panel names them
+    params: list[ValueRowData]
+    tags: list[ValueRowData]
+    metrics: list[MetricRowData]
+    code: list[str]
+    images: list[list[ImageEntry]]
+    images_omitted: list[int]
+    env: list[EnvRowData]
+
+
+class DiffLineData(TypedDict):
+    kind: str  # "same", "add" (second run only) or "del" (first run only)
+    text: str
+    old: int | None
+    new: int | None
+
+
+class CodeDiff(TypedDict):
+    first: str  # run ids
+    second: str
+    lines: list[DiffLineData]

@@ -113,12 +113,32 @@ async def test_artifacts_download_by_name_and_no_path_escapes_the_artifact_root(
 async def test_every_endpoint_refuses_requests_without_authentication(
     jp_fetch: Any, runs: list[Any], jp_base_url: str, http_server_client: Any
 ) -> None:
+    import re
+
+    from nbtrack.server.routes import ROUTES
+
     run = runs[0]
-    paths = ["runs", f"runs/{run.seq}", f"runs/{run.id}/metrics/loss", f"runs/{run.id}/artifacts/model.bin"]
-    for path in [*paths, "changes", "cells?notebook=x"]:
+    values = {"ref": str(run.seq), "key": "loss", "name": "model.bin"}
+    queries = {
+        "cells": {"notebook": "x"},
+        "compare": {"runs": str(run.seq)},
+        "diff": {"first": "1", "second": "2"},
+    }
+    bodies = {"tags": {"tags": {"k": "v"}}, "notes": {"text": "n"}}
+    checked = 0
+    for pattern, handler in ROUTES:  # every route the extension serves, none forgotten
+        path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: values[m.group(1)], pattern)
+        last = path.rsplit("/", 1)[-1]
+        method = "GET" if "get" in vars(handler) else "POST"
+        body = json.dumps(bodies[last]) if method == "POST" else None
+        ok = await jp_fetch(*path.split("/"), method=method, body=body, params=queries.get(last, {}))
+        assert ok.code == 200, path  # the path is right: with the token it answers
+        query = "&".join(f"{k}={v}" for k, v in queries.get(last, {}).items())
         with pytest.raises(HTTPClientError) as raised:
-            await http_server_client.fetch(f"{jp_base_url}nbtrack/api/{path}")
+            await http_server_client.fetch(f"{jp_base_url}{path}?{query}", method=method, body=body)
         assert raised.value.code == 403, path
+        checked += 1
+    assert checked == len(ROUTES) >= 10
     with pytest.raises(HTTPClientError) as raised:
         await http_server_client.fetch(f"{jp_base_url}nbtrack/api/runs/{runs[0].seq}", method="DELETE")
     assert raised.value.code == 403
@@ -192,6 +212,60 @@ async def test_cells_lists_a_notebooks_runs_by_cell_id(
     assert cells["cells"]["c1"][0]["seq"] > cells["cells"]["c1"][1]["seq"]  # newest first
     code, _ = await error_of(jp_fetch, "cells")
     assert code == 400
+
+
+async def test_compare_puts_runs_side_by_side_with_the_best_marked_and_image_urls(
+    jp_fetch: Any, runs: list[Any]
+) -> None:
+    refs = ",".join(str(r.seq) for r in runs)
+    data = await get_json(jp_fetch, "compare", runs=refs)
+    assert data["labels"] == [f"#{r.seq} r{i}" for i, r in enumerate(runs)]
+    assert [r["run_id"] for r in data["runs"]] == [r.id for r in runs]
+    params = {row["key"]: row for row in data["params"]}
+    assert params["lr"]["values"] == [pytest.approx(0.1), pytest.approx(0.2), pytest.approx(0.3)]
+    assert params["lr"]["differs"] and params["opt"]["values"] == ["sgd", "adam", "adam"]
+    (loss,) = data["metrics"]
+    assert loss["key"] == "loss" and loss["direction"] == "min" and loss["counts"] == [5000] * 3
+    assert loss["best"] == [2] and not loss["explicit"]  # r2's last loss, 1/5002, is the lowest
+    flipped = await get_json(jp_fetch, "compare", runs=refs, directions="loss:max")
+    assert flipped["metrics"][0]["best"] == [0] and flipped["metrics"][0]["explicit"]
+    assert [[i["name"] for i in per_run] for per_run in data["images"]] == [["plot.svg"]] * 3
+    assert data["images_omitted"] == [0, 0, 0]
+    url = data["images"][1][0]["url"]
+    assert url.endswith(f"/nbtrack/api/runs/{runs[1].id}/artifacts/plot.svg")
+    image = await jp_fetch("nbtrack", "api", *url.split("/nbtrack/api/")[1].split("/"))
+    assert image.body == b"<svg onload=alert(1)></svg>"
+    assert any(row["key"] == "host" for row in data["env"])
+    assert data["code"] == ["", "", ""]  # made by start_run, not by a cell
+
+
+async def test_compare_rejects_no_runs_unknown_runs_and_bad_directions(
+    jp_fetch: Any, runs: list[Any]
+) -> None:
+    assert (await error_of(jp_fetch, "compare"))[0] == 400
+    code, message = await error_of(jp_fetch, "compare", params={"runs": "1,999"})
+    assert code == 404 and "999" in message
+    code, message = await error_of(jp_fetch, "compare", params={"runs": "1,2", "directions": "loss:sideways"})
+    assert code == 400 and "sideways" in message
+    code, _ = await error_of(jp_fetch, "compare", params={"runs": "1,2", "directions": "loss"})
+    assert code == 400
+
+
+async def test_diff_compares_two_runs_code_line_by_line(jp_fetch: Any, session: Session) -> None:
+    with nbtrack.start_run(source="lr = 0.1\nfit(lr)\n") as a:
+        pass
+    with nbtrack.start_run(source=f"lr = 0.2\nfit(lr)\n# {XSS}\n") as b:
+        pass
+    diff = await get_json(jp_fetch, "diff", first=str(a.seq), second=b.id)
+    assert (diff["first"], diff["second"]) == (a.id, b.id)
+    assert [(d["kind"], d["text"], d["old"], d["new"]) for d in diff["lines"]] == [
+        ("del", "lr = 0.1", 1, None),
+        ("add", "lr = 0.2", None, 1),
+        ("same", "fit(lr)", 2, 2),
+        ("add", f"# {XSS}", None, 3),
+    ]
+    assert (await error_of(jp_fetch, "diff", params={"first": str(a.seq)}))[0] == 400
+    assert (await error_of(jp_fetch, "diff", params={"first": "1", "second": "999"}))[0] == 404
 
 
 async def test_an_unreachable_store_is_a_503(
