@@ -14,6 +14,10 @@ from aim.storage.context import Context
 from workload import PARAMS, chunks, cold_warm, disk_bytes, rows10, timed_runs, values
 
 IMPORT = "aim"
+NOTEBOOK = {  # workload (h), run in a real kernel by cells.py (see there)
+    "load": "from aim import Run",
+    "track": "{cell}run = Run()\nrun['hparams'] = {params}\nrun.track(s, name='s')\nrun.close()\n",
+}
 STORE = Path.cwd() / "store"
 STORE.mkdir(exist_ok=True)
 

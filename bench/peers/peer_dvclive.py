@@ -13,6 +13,10 @@ from dvclive import Live
 from workload import PARAMS, chunks, disk_bytes, rows10, timed_runs, values
 
 IMPORT = "dvclive"
+NOTEBOOK = {  # workload (h), run in a real kernel by cells.py (see there)
+    "load": "from dvclive import Live",
+    "track": "{cell}with Live() as live:\n    live.log_params({params})\n    live.log_metric('s', s)\n",
+}
 STORE = Path.cwd() / "store"
 STORE.mkdir(exist_ok=True)
 

@@ -15,6 +15,10 @@ from typing import Any
 from workload import PARAMS, chunks, cold_warm, disk_bytes, rows10, timed_runs, values
 
 IMPORT = "exptrack"
+NOTEBOOK = {  # workload (h), run in a real kernel by cells.py (see there): every cell is tracked
+    "load": "%load_ext exptrack",
+    "track": "{cell}%exp_log s\n",
+}
 STORE = Path.cwd() / "store"
 (STORE / ".exptrack").mkdir(parents=True, exist_ok=True)
 os.chdir(STORE)

@@ -13,6 +13,12 @@ from typing import Any
 from workload import PARAMS, chunks, cold_warm, disk_bytes, rows10, timed_runs, values
 
 IMPORT = "mlflow"
+NOTEBOOK = {  # workload (h), run in a real kernel by cells.py (see there)
+    "load": "import mlflow",
+    "track": "{cell}with mlflow.start_run():\n"
+    "    mlflow.log_params({params})\n    mlflow.log_metric('s', s)\n",
+    "env": {"MLFLOW_TRACKING_URI": "sqlite:///{store}/mlflow.db"},
+}
 STORE = Path.cwd() / "store"
 STORE.mkdir(exist_ok=True)
 os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{STORE / 'mlflow.db'}"

@@ -15,6 +15,11 @@ from typing import Any
 from workload import PARAMS, chunks, cold_warm, disk_bytes, rows10, timed_runs, values
 
 IMPORT = "nbtrack"
+NOTEBOOK = {  # workload (h), run in a real kernel by cells.py (see there)
+    "load": "%load_ext nbtrack",
+    "track": "%%track -q\n{cell}",
+    "env": {"NBTRACK_STORE": "{store}/nbtrack.db"},
+}
 STORE = Path.cwd() / "store"
 STORE.mkdir(exist_ok=True)
 os.environ["NBTRACK_STORE"] = str(STORE / "nbtrack.db")

@@ -15,6 +15,14 @@ from sacred.observers import FileStorageObserver
 from workload import KEYS10, PARAMS, chunks, disk_bytes, rows10, timed_runs, values
 
 IMPORT = "sacred"
+NOTEBOOK = {  # workload (h), run in a real kernel by cells.py (see there): interactive mode
+    "load": "from sacred import Experiment\nfrom sacred.observers import FileStorageObserver\n\n"
+    "ex = Experiment('bench', interactive=True)\n"
+    "ex.observers.append(FileStorageObserver('store/sacred'))\n"
+    "ex.add_config({f'a{i}': 0 for i in range(10)})  # the ten params the cell sets\n\n\n"
+    "@ex.main\ndef main(_run):\n    _run.log_scalar('s', s)\n",
+    "track": "{cell}run = ex.run(config_updates={params})\n",
+}
 STORE = Path.cwd() / "store"
 STORE.mkdir(exist_ok=True)
 SETTINGS.CAPTURE_MODE = "sys"  # the default "fd" would swallow this child's JSON line

@@ -13,6 +13,12 @@ from typing import Any
 from workload import PARAMS, chunks, disk_bytes, rows10, timed_runs, values
 
 IMPORT = "trackio"
+NOTEBOOK = {  # workload (h), run in a real kernel by cells.py (see there)
+    "load": "import trackio",
+    "track": "{cell}trackio.init(project='bench', config={params})\n"
+    "trackio.log({'s': s})\ntrackio.finish()\n",
+    "env": {"TRACKIO_DIR": "{store}", "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"},
+}
 STORE = Path.cwd() / "store"
 STORE.mkdir(exist_ok=True)
 os.environ.update(TRACKIO_DIR=str(STORE), HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")

@@ -13,6 +13,11 @@ from typing import Any
 from workload import PARAMS, chunks, disk_bytes, rows10, timed_runs, values
 
 IMPORT = "wandb"
+NOTEBOOK = {  # workload (h), run in a real kernel by cells.py (see there)
+    "load": "import wandb",
+    "track": "{cell}run = wandb.init(project='bench', config={params}, mode='offline')\n"
+    "run.log({'s': s})\nrun.finish()\n",
+}
 STORE = Path.cwd() / "store"
 STORE.mkdir(exist_ok=True)
 os.environ.update(WANDB_MODE="offline", WANDB_SILENT="true", WANDB_DIR=str(STORE))

@@ -25,10 +25,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from venvs import HERE, PEERS, Peer, install, version
+from venvs import HERE, PEERS, Peer, install, install_kernel, version
 
-FULL = {"points": 100_000, "steps10": 10_000, "runs": 1_000, "creates": 50, "imports": 7, "repeats": 3}
-QUICK = {"points": 20_000, "steps10": 2_000, "runs": 200, "creates": 20, "imports": 5, "repeats": 1}
+FULL = {
+    "points": 100_000,
+    "steps10": 10_000,
+    "runs": 1_000,
+    "creates": 50,
+    "imports": 7,
+    "repeats": 3,
+    "cells": 100,
+    "warmup": 20,
+}
+QUICK = {
+    "points": 20_000, "steps10": 2_000, "runs": 200, "creates": 20, "imports": 5, "repeats": 1,
+    "cells": 40, "warmup": 10,
+}  # fmt: skip
 LOG_BUDGET_S = 30.0  # a peer slower than this on (a)/(b) is cut short and its per-point figure extrapolated
 RUNS_BUDGET_S = 10.0
 WARM = 3
@@ -44,7 +56,14 @@ WORKLOADS = [  # (key, label, unit)
     ("e_warm", "    ... warm (median of 3 more calls)", "ms"),
     ("f", "(f) import, over a bare interpreter", "ms"),
     ("g", "(g) bytes on disk per point, after (a)", "B/pt"),
+    ("h", "(h) notebook cell, 10 literal params + 1 metric, tracked: p50 over the untracked cell", "ms"),
+    ("h_p95", "    ... p95 over the untracked cell's p50", "ms"),
+    ("h_loaded", "    untracked cell with the tracker loaded: p50 over the untracked cell", "ms"),
+    ("h_hooks", "    ... nbtrack's own transformer + callbacks on it (timed where registered), p50", "ms"),
+    ("h_ref", "    untracked cell, tracker not loaded, p50 (each column's reference)", "ms"),
+    ("h_noise", "    ... two identical untracked blocks differ by (noise), p50", "ms"),
 ]
+NO_RATIO = ("h_loaded", "h_hooks", "h_ref", "h_noise")  # differences within noise, or references
 
 
 @dataclass
@@ -199,6 +218,27 @@ def measure(column: Column, peer: Peer, python: Path, size: dict[str, int], tmp:
         attempt(("d_cold", "d_warm"), runs_d)
     ms, _ = import_ms(python, peer.module, size["imports"], tmp)
     figs["f"] = Figure(ms)
+    attempt(("h", "h_p95", "h_loaded", "h_ref", "h_noise"), lambda: notebook_cells(figs, peer, python, size))
+
+
+def notebook_cells(figs: dict[str, Figure], peer: Peer, python: Path, size: dict[str, int]) -> None:
+    """(h): cells timed inside a real kernel of the peer's venv (cells.py), one kernel."""
+    import cells
+
+    if peer.name != "nbtrack" and (why := install_kernel(peer)):
+        raise ChildError(f"no kernel: {why}")
+    try:
+        r = cells.measure(python, f"peer_{peer.name}", {"cells": size["cells"], "warmup": size["warmup"]})
+    except (RuntimeError, TimeoutError) as exc:
+        raise ChildError(f"error: {exc}") from None
+    note = f"IPython {r['ipython']}, ipykernel {r['ipykernel']}"
+    figs["h"] = Figure(r["extra_p50"])
+    figs["h_p95"] = Figure(r["extra_p95"])
+    figs["h_loaded"] = Figure(r["loaded_extra"])
+    if r["hooks_p50"] is not None:
+        figs["h_hooks"] = Figure(r["hooks_p50"])
+    figs["h_ref"] = Figure(r["plain_p50"], why=note)
+    figs["h_noise"] = Figure(r["noise"])
 
 
 def references(size: dict[str, int], tmp: Path) -> dict[str, Figure]:
@@ -242,7 +282,8 @@ def table(columns: list[Column], refs: dict[str, Figure], size: dict[str, int]) 
     for key, label, unit in WORKLOADS:
         ref = refs.get(key)
         line = [label.format(**size), unit, cell(ours.figures.get(key))]
-        line += [cell(c.figures.get(key), ours.figures.get(key)) if not c.status else "" for c in peers]
+        base = None if key in NO_RATIO else ours.figures.get(key)
+        line += [cell(c.figures.get(key), base) if not c.status else "" for c in peers]
         line.append(f"{cell(ref, star=False)} {ref.note}" if ref else "")
         rows.append(line)
     return "\n".join("| " + " | ".join(r) + " |" for r in rows)
@@ -265,6 +306,8 @@ def targets(columns: list[Column], refs: dict[str, Figure]) -> list[str]:
         ("100,000-point history <= 10 ms (warm)", ours.get("e_warm"), 10.0),
         ("import <= 20 ms over the bare interpreter", ours.get("f"), 20.0),
         ("<= 15 bytes per point", ours.get("g"), 15.0),
+        ("%%track -q cell (10 literal params) p50 <= 5 ms over the untracked cell", ours.get("h"), 5.0),
+        ("untracked cell, extension loaded: nbtrack's hooks <= 0.1 ms (p50)", ours.get("h_hooks"), 0.1),
     ]  # fmt: skip
     out = []
     for name, value, limit in checks:
@@ -332,6 +375,9 @@ def main() -> None:
     print("ratios in brackets: peer / nbtrack (higher = nbtrack faster or smaller)")
     for line in notes(columns):
         print(line)
+    kernels = [f"{c.name} {c.figures['h_ref'].why}" for c in columns if "h_ref" in c.figures]
+    if kernels:
+        print(f"(h) in-kernel times, {size['cells']} cells per block; kernels: " + "; ".join(kernels))
     print("targets (issue 8; sizes other than the full ones only indicate):")
     for line in targets(columns, refs):
         print(line)

@@ -1,7 +1,8 @@
 """Each peer tracker in its own virtualenv under ``bench/peers/.venvs/<peer>/`` (git-ignored).
 
 A venv is made with this interpreter's ``python -m venv`` and filled with ``pip install`` from the
-package index; one that already imports the peer (and its extras) is reused as it is.
+package index; one that already imports the peer (and its extras) is reused as it is. Workload (h)
+also needs ``ipykernel`` in it (:func:`install_kernel`), added on first use.
 """
 
 from __future__ import annotations
@@ -77,6 +78,22 @@ def install(peer: Peer, timeout_s: float = 1800) -> str | None:
             ] or proc.stderr.splitlines()
             return (lines[-1] if lines else f"exit code {proc.returncode}").strip()[:200]
     return None if ready(peer) else f"installed, but `import {peer.module}` fails"
+
+
+def install_kernel(peer: Peer, timeout_s: float = 900) -> str | None:
+    """Add ``ipykernel`` to the peer's venv (workload (h) runs its kernels); None when ready, else why not."""
+    probe = [str(peer.python), "-c", "import ipykernel"]
+    if subprocess.run(probe, capture_output=True, timeout=300).returncode == 0:
+        return None
+    cmd = [str(peer.python), "-m", "pip", "install", "-q", "ipykernel"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return f"`pip install ipykernel` took over {timeout_s:.0f} s"
+    if proc.returncode:
+        lines = proc.stderr.strip().splitlines()
+        return (lines[-1] if lines else f"exit code {proc.returncode}").strip()[:200]
+    return None
 
 
 def version(peer: Peer) -> str:
