@@ -2,7 +2,10 @@
 
 Loading is cheap on the kernel's thread: only IPython-side objects are created here; the store is
 opened (and runs left RUNNING by dead kernels are reconciled to CRASHED) in a background thread, which
-also warms up the imports the first tracked cell needs. Loading twice is harmless.
+also warms up the imports the first tracked cell needs. The ``%track`` line magic
+(:mod:`nbtrack.cli.magic`) is imported on its first use: it reads runs through the query layer, so
+importing it loads SQLAlchemy and numpy, which cost ten times the rest of loading. Loading twice is
+harmless.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ class Extension:
 
     controller: Controller
     hooks: CellHooks
-    magics: Any
+    magics: LazyLineMagic
     startup: threading.Thread | None = None
 
 
@@ -34,20 +37,45 @@ def load(shell: Any) -> Extension:
     existing = getattr(shell, ATTRIBUTE, None)
     if existing is not None:
         return existing
-    from nbtrack.cli.magic import TrackLineMagics
-
     controller = Controller(shell)
     controller.live = live_chart
     hooks = CellHooks(controller)
     hooks.install(shell)
     shell.register_magics(TrackMagics(shell, controller))
-    line_magics = TrackLineMagics(shell, controller)
-    shell.register_magics(line_magics)
+    line_magics = LazyLineMagic(shell, controller)
+    shell.register_magic_function(line_magics, "line", "track")
     ext = Extension(controller, hooks, line_magics)
     ext.startup = threading.Thread(target=_startup, name="nbtrack-startup", daemon=True)
     ext.startup.start()
     setattr(shell, ATTRIBUTE, ext)
     return ext
+
+
+class LazyLineMagic:
+    """``%track``: imports :class:`nbtrack.cli.magic.TrackLineMagics` on the first call, then delegates."""
+
+    __name__ = "track"
+
+    def __init__(self, shell: Any, controller: Controller) -> None:
+        self._shell = shell
+        self._controller = controller
+        self._magics: Any = None
+        self.__doc__ = _TRACK_DOC  # what `%track?` shows, without importing the real magic
+
+    @property
+    def magics(self) -> Any:
+        """The real ``%track`` magics object (imported and made on first use)."""
+        if self._magics is None:
+            from nbtrack.cli.magic import TrackLineMagics
+
+            self._magics = TrackLineMagics(self._shell, self._controller)
+        return self._magics
+
+    def __call__(self, line: str) -> Any:
+        return self.magics.track_line(line)
+
+
+_TRACK_DOC = "Browse and manage runs. ``%track help`` lists the commands."
 
 
 def live_chart(run: Any) -> Any:
@@ -74,6 +102,9 @@ def unload(shell: Any) -> None:
     registry = shell.magics_manager.magics
     for kind in ("line", "cell"):
         registry[kind].pop("track", None)
+    user_magics = shell.magics_manager.user_magics
+    if getattr(user_magics, "track", None) is ext.magics:  # register_magic_function put it there
+        delattr(user_magics, "track")
     delattr(shell, ATTRIBUTE)
 
 
