@@ -1,10 +1,12 @@
 """nbtrack against the other trackers on the same workloads, in one run; prints one table.
 
-    .venv/bin/python bench/peers/run.py [--quick] [--only mlflow,wandb] [--json out.json]
+    .venv/bin/python bench/peers/run.py [--quick] [--only mlflow,wandb] [--workloads abcdefgh]
+                                        [--json out.json]
 
 Each peer lives in its own virtualenv under bench/peers/.venvs/ (made on first use, reused after).
 Every workload runs in a fresh subprocess of that venv's Python (``child.py``), in a fresh temporary
-folder, timed inside the child, under a timeout. ``--quick`` runs nbtrack and the references only.
+folder, timed inside the child, under a timeout; workload (h) times notebook cells inside real
+kernels (cells.py). ``--quick`` runs nbtrack and the references only.
 See bench/README.md for what each row means.
 """
 
@@ -81,6 +83,7 @@ class Column:
     version: str = ""
     status: str = ""  # "" when measured, else why not
     figures: dict[str, Figure] = field(default_factory=dict)
+    remarks: list[str] = field(default_factory=list)  # printed under the table
 
 
 class ChildError(Exception):
@@ -135,8 +138,11 @@ def import_ms(python: Path, module: str, count: int, cwd: Path) -> tuple[float, 
     return statistics.median(full) - statistics.median(bare), statistics.median(bare)
 
 
-def measure(column: Column, peer: Peer, python: Path, size: dict[str, int], tmp: Path, repeats: int) -> None:
-    """Every workload the module supports, each in fresh processes; failures become cell notes."""
+def measure(
+    column: Column, peer: Peer, python: Path, size: dict[str, int], tmp: Path, repeats: int, chosen: str
+) -> None:
+    """The ``chosen`` workloads (letters) the module supports, each in fresh processes; failures
+    become cell notes."""
     module = f"peer_{peer.name}"
     have = functions(module)
     figs = column.figures
@@ -149,6 +155,8 @@ def measure(column: Column, peer: Peer, python: Path, size: dict[str, int], tmp:
         return path
 
     def attempt(keys: tuple[str, ...], body: Any) -> None:
+        if keys[0][0] not in chosen:
+            return
         try:
             body()
         except ChildError as exc:
@@ -173,6 +181,9 @@ def measure(column: Column, peer: Peer, python: Path, size: dict[str, int], tmp:
         if where is None or run is None:
             where = folder("e")
             run = child(python, module, "fill_history", where, 1800, n=n)["run"]
+        if "index" in have:  # a peer whose reads need an index built first (Aim)
+            done = child(python, module, "index", where, 600)
+            column.remarks.append(f"(e) index built before reading: {done['seconds']:.1f} s, not counted")
         result = child(python, module, "history", where, 600, run=run, warm=WARM)
         if result["rows"] != n:
             raise ChildError(f"error: history returned {result['rows']} rows, not {n}")
@@ -199,6 +210,9 @@ def measure(column: Column, peer: Peer, python: Path, size: dict[str, int], tmp:
     def runs_d() -> None:
         where = folder("d")
         child(python, module, "make_runs", where, 1800, n=size["runs"])
+        if "index" in have:
+            done = child(python, module, "index", where, 1800)
+            column.remarks.append(f"(d) index built before reading: {done['seconds']:.1f} s, not counted")
         result = child(python, module, "runs_frame", where, 600, warm=WARM)
         if result["rows"] < size["runs"]:
             raise ChildError(f"error: the frame has {result['rows']} rows, not {size['runs']}")
@@ -206,7 +220,7 @@ def measure(column: Column, peer: Peer, python: Path, size: dict[str, int], tmp:
 
     no_api = Figure(why="no API")
     for keys in (("d_cold", "d_warm"), ("e_cold", "e_warm")):
-        for key in keys:
+        for key in keys if keys[0][0] in chosen else ():
             figs[key] = no_api
     logged: dict[str, Any] = {}  # where (a) left its store and run, for (e)
     attempt(("a", "a_caller", "g"), log_a)
@@ -216,8 +230,9 @@ def measure(column: Column, peer: Peer, python: Path, size: dict[str, int], tmp:
     attempt(("c",), runs_c)
     if "runs_frame" in have:
         attempt(("d_cold", "d_warm"), runs_d)
-    ms, _ = import_ms(python, peer.module, size["imports"], tmp)
-    figs["f"] = Figure(ms)
+    if "f" in chosen:
+        ms, _ = import_ms(python, peer.module, size["imports"], tmp)
+        figs["f"] = Figure(ms)
     attempt(("h", "h_p95", "h_loaded", "h_ref", "h_noise"), lambda: notebook_cells(figs, peer, python, size))
 
 
@@ -325,6 +340,7 @@ def notes(columns: list[Column]) -> list[str]:
             line = f"{c.name} ({key.split('_')[0]}): * {fig.note}"
             if fig.note and line not in out:
                 out.append(line)
+        out += [f"{c.name} {remark}" for remark in c.remarks]
     return out
 
 
@@ -333,6 +349,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="nbtrack and the references only, small sizes")
     parser.add_argument("--only", help="comma-separated peers (default: all): " + ",".join(PEERS))
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--workloads", default="abcdefgh", help="letters of the workloads to run (default: all, abcdefgh)"
+    )
     args = parser.parse_args()
     size = QUICK if args.quick else FULL
     chosen = [] if args.quick else [PEERS[name] for name in (args.only.split(",") if args.only else PEERS)]
@@ -364,9 +383,9 @@ def main() -> None:
                 continue
             t0 = time.perf_counter()
             if col.name == "nbtrack":
-                measure(col, NBTRACK, Path(sys.executable), size, tmp, size["repeats"])
+                measure(col, NBTRACK, Path(sys.executable), size, tmp, size["repeats"], args.workloads)
             else:
-                measure(col, PEERS[col.name], PEERS[col.name].python, size, tmp, 1)
+                measure(col, PEERS[col.name], PEERS[col.name].python, size, tmp, 1, args.workloads)
             print(f"  measured {col.name} in {time.perf_counter() - t0:.0f} s", flush=True)
     wall = time.perf_counter() - started
     print()
