@@ -15,6 +15,7 @@ the peer is never imported into nbtrack's interpreter): ``load`` runs once (``%l
 imports), ``track`` is the tracked cell, where ``{cell}`` stands for the ten literal assignments and
 ``s = sum(...)`` of bench/magic.py and ``{params}`` for the dict of those ten names; ``env`` is added
 to the kernel's environment (``{store}`` is the store folder). The untracked cell is ``{cell}``.
+Every cell sent differs from the ones before in the value of its first param (:func:`edited`).
 
 Order in one kernel: untracked cells (twice, to show the noise between two identical blocks), the
 ``load`` cell, untracked cells with the tracker loaded, tracked cells. Each block is preceded by
@@ -57,8 +58,18 @@ class Notebook:
     track: str
     env: dict[str, str]
 
-    def tracked_cell(self) -> str:
-        return self.track.replace("{cell}", PARAMS_CELL).replace("{params}", PARAMS_DICT)
+    def tracked_cell(self, cell: str) -> str:
+        return self.track.replace("{cell}", cell).replace("{params}", PARAMS_DICT)
+
+
+def edited(count: int, start: int) -> list[str]:
+    """``count`` versions of bench/magic.py's cell, each with another value of its first param.
+
+    As when tuning: every cell differs from the one before, so a tracker that skips work for an
+    unchanged re-run (exptrack keys its per-cell work on the cell's source) gets no free pass.
+    """
+    assert PARAMS_CELL.startswith("a0 = 1\n")
+    return [f"a0 = {start + k}\n" + PARAMS_CELL[len("a0 = 1\n") :] for k in range(count)]
 
 
 def notebook_of(module: str) -> Notebook | None:
@@ -140,7 +151,14 @@ def measure(python: Path, module: str, size: dict[str, int]) -> dict[str, Any]:
     if notebook is None:
         raise ValueError(f"{module}.py declares no NOTEBOOK")
     n, warm = size["cells"], size["warmup"]
-    plain, tracked = PARAMS_CELL, notebook.tracked_cell()
+    counter = iter(range(2, 10**9))  # a0's values: never the same cell twice in a kernel
+
+    def plain(count: int) -> list[str]:
+        return edited(count, next(counter) * 10_000)
+
+    def tracked(count: int) -> list[str]:
+        return [notebook.tracked_cell(cell) for cell in plain(count)]
+
     with tempfile.TemporaryDirectory(prefix=f"nbtrack-cells-{module}-") as tmp:
         folder = Path(tmp)
         work_tree(folder)
@@ -150,24 +168,22 @@ def measure(python: Path, module: str, size: dict[str, int]) -> dict[str, Any]:
                 "import IPython as _ip, ipykernel as _ik\n"
                 "print(_json.dumps([_ip.__version__, _ik.__version__]))"
             )
-            kernel.timed([plain] * warm)
-            off_a = kernel.timed([plain] * n)
-            off_b = kernel.timed([plain] * n)
+            kernel.timed(plain(warm))
+            off_a = kernel.timed(plain(n))
+            off_b = kernel.timed(plain(n))
             kernel.run(notebook.load)
             kernel.run("_timer.install()")
-            kernel.timed([plain] * warm)
-            on = kernel.timed([plain] * n)
+            kernel.timed(plain(warm))
+            on = kernel.timed(plain(n))
             # bench/magic.py's figure 1f: nbtrack's own transformer and callbacks on those cells,
             # timed where they are registered (finds nothing to time in other trackers' kernels)
             kernel.run("_phases.wrap()")
-            kernel.timed([plain] * n)
+            kernel.timed(plain(n))
             phases: dict[str, list[float]] = kernel.value("_phases.take()")
             kernel.run("_phases.unwrap()")
-            kernel.timed([tracked] * warm)
+            kernel.timed(tracked(warm))
             kernel.run("_timer.install()")  # after hooks a tracker adds on its first runs
-            kernel.timed([tracked] * 2)
-            kernel.run("_timer.install()")
-            track = kernel.timed([tracked] * n)
+            track = kernel.timed(tracked(n))
         finally:
             kernel.close()
 
