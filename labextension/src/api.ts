@@ -97,6 +97,69 @@ export interface ICellRuns {
   cells: { [cellId: string]: IRunSummary[] };
 }
 
+/** A param or tag across compared runs (schemas.ValueRowData). */
+export interface IValueRow {
+  key: string;
+  /** `values[i]` is run i's value if `present[i]`. */
+  values: unknown[];
+  present: boolean[];
+  differs: boolean;
+}
+
+/** A metric across compared runs (schemas.MetricRowData): last values, direction, best run(s). */
+export interface IMetricRow {
+  key: string;
+  values: (number | null)[];
+  /** Points per run; 0: the run has no such metric. */
+  counts: number[];
+  direction: 'min' | 'max';
+  explicit: boolean;
+  best: number[];
+}
+
+/** Where the runs ran (schemas.EnvRowData); `group` is run, git or package. */
+export interface IEnvRow {
+  group: 'run' | 'git' | 'package';
+  key: string;
+  values: (string | null)[];
+  differs: boolean;
+}
+
+export interface IImageEntry {
+  name: string;
+  mime: string;
+  /** The artifact endpoint's path (from the server's root). */
+  url: string;
+}
+
+/** Runs side by side (schemas.ComparisonData), in the order asked. */
+export interface IComparison {
+  runs: IRunSummary[];
+  /** "#12" or "#12 name". */
+  labels: string[];
+  params: IValueRow[];
+  tags: IValueRow[];
+  metrics: IMetricRow[];
+  code: string[];
+  images: IImageEntry[][];
+  images_omitted: number[];
+  env: IEnvRow[];
+}
+
+export interface IDiffLine {
+  kind: 'same' | 'add' | 'del';
+  text: string;
+  old: number | null;
+  new: number | null;
+}
+
+/** Two runs' code, line by line (schemas.CodeDiff). */
+export interface ICodeDiff {
+  first: string;
+  second: string;
+  lines: IDiffLine[];
+}
+
 /** Query arguments of `GET /nbtrack/api/runs`. */
 export interface IRunQuery {
   filter?: string;
@@ -184,6 +247,48 @@ export class NbtrackApi {
   /** The runs of one notebook, grouped by the cell that made them. */
   cellRuns(notebook: string): Promise<ICellRuns> {
     return this.get<ICellRuns>(['cells'], { notebook });
+  }
+
+  /** Runs side by side; `directions` overrides which way is best for some metrics. */
+  compare(
+    refs: (string | number)[],
+    directions: { [key: string]: 'min' | 'max' } = {}
+  ): Promise<IComparison> {
+    const params: { [key: string]: string } = { runs: refs.join(',') };
+    const given = Object.entries(directions).map(([key, way]) => `${key}:${way}`);
+    if (given.length) {
+      params.directions = given.join(',');
+    }
+    return this.get<IComparison>(['compare'], params);
+  }
+
+  /** Two runs' cell code diffed line by line. */
+  diff(first: string | number, second: string | number): Promise<ICodeDiff> {
+    return this.get<ICodeDiff>(['diff'], {
+      first: String(first),
+      second: String(second)
+    });
+  }
+
+  /** The bytes at a server path the API handed out (an artifact URL), with Jupyter's auth. */
+  async blob(path: string): Promise<Blob> {
+    const url = new URL(path, this.settings.baseUrl).href;
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(url, { method: 'GET' }, this.settings);
+    } catch (error) {
+      throw new NbtrackApiError(
+        `nbtrack server unreachable: ${(error as Error).message ?? error}`,
+        0
+      );
+    }
+    if (!response.ok) {
+      throw new NbtrackApiError(
+        `nbtrack server answered ${response.status} for ${path}`,
+        response.status
+      );
+    }
+    return response.blob();
   }
 
   /** The full URL of an API path (segments are URL-encoded) with its query string. */

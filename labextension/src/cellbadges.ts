@@ -12,6 +12,7 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 
 import { IRunSummary, NbtrackApi } from './api';
 import { cellBadge, isTracked, keyMetric, runListLine } from './logic';
+import { element } from './dom';
 
 /** Wait this long after the last trigger before asking the server. */
 const DEBOUNCE_MS = 300;
@@ -23,18 +24,6 @@ const LIST_LIMIT = 20;
 type Metric = { key: string; value: unknown } | null;
 type Cell = NotebookPanel['content']['widgets'][number];
 
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 export interface ICellBadgesOptions {
   api: NbtrackApi;

@@ -11,6 +11,7 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import {
   INotebookModel,
@@ -88,12 +89,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Runs sidebar, compare tab, jump to cell and "Track this cell" for nbtrack.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ICommandPalette, ILayoutRestorer],
+  optional: [ICommandPalette, ILayoutRestorer, IRenderMimeRegistry],
   activate: (
     app: JupyterFrontEnd,
     notebooks: INotebookTracker,
     palette: ICommandPalette | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    rendermime: IRenderMimeRegistry | null
   ) => {
     const api = new NbtrackApi();
     let compare: MainAreaWidget<CompareView> | null = null;
@@ -101,7 +103,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const openCompare = (runs: IRunSummary[]) => {
       let widget = compare;
       if (!widget || widget.isDisposed) {
-        widget = new MainAreaWidget({ content: new CompareView(api) });
+        widget = new MainAreaWidget({ content: new CompareView({ api, rendermime }) });
         widget.id = COMPARE_ID;
         widget.title.icon = nbtrackIcon;
         widget.title.closable = true;

@@ -243,35 +243,6 @@ export function findCellIndex(
   return -1;
 }
 
-/** One row of the side-by-side comparison. */
-export interface ICompareRow {
-  key: string;
-  cells: string[];
-  /** Whether the runs disagree (values missing in some runs count as a difference). */
-  differs: boolean;
-}
-
-/** The rows comparing one kind of value (params, metrics) across runs, keys sorted. */
-export function compareRows(
-  perRun: { [key: string]: unknown }[]
-): ICompareRow[] {
-  const keys = new Set<string>();
-  for (const values of perRun) {
-    Object.keys(values).forEach(key => keys.add(key));
-  }
-  return Array.from(keys)
-    .sort()
-    .map(key => {
-      const cells = perRun.map(values =>
-        key in values ? formatValue(values[key]) : '—'
-      );
-      const raw = perRun.map(values =>
-        key in values ? JSON.stringify(values[key]) : undefined
-      );
-      return { key, cells, differs: new Set(raw).size > 1 };
-    });
-}
-
 /** The fields of a run that a cell badge reads (a subset of api.IRunSummary). */
 export interface IBadgeRunLike {
   seq: number;

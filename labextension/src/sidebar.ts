@@ -21,6 +21,7 @@ import {
   groupRuns,
   relativeTime
 } from './logic';
+import { element } from './dom';
 
 /** How often the change feed is polled while the sidebar is visible. */
 const POLL_MS = 3000;
@@ -39,20 +40,6 @@ export interface IRunsSidebarOptions {
   changed?: (changes: IChanges) => void;
 }
 
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 export class RunsSidebar extends Widget {
   constructor(options: IRunsSidebarOptions) {

@@ -7,6 +7,12 @@ message inline and a good one narrows the list, grouping by experiment, two runs
 a click on a run opening its notebook at its cell, and the toggle adding and removing `%%track`; the
 cells that made runs carry badges (count, status, metric) that follow a re-run and list their runs.
 Pictures go to ``test-artifacts/browser/sidebar-*.png`` and ``cell-badges.png``.
+
+The second test (it runs after the first: the session's Lab has one store, and the first counts its runs)
+opens the compare tab on three runs with curves, an image and different code, and goes through its
+seven pages the way a user would: the best run starred and its direction flipped, the curves drawn by
+Plotly, zoomed with the mouse (exact points read again) and back, smoothed; parallel coordinates, a
+scatter, the code diff, the images and the environment. Pictures: ``compare-*.png``.
 """
 
 from __future__ import annotations
@@ -120,15 +126,17 @@ def test_sidebar_lists_searches_compares_and_jumps_to_cells(
     assert compare_button.inner_text() == "Compare (2)"
     compare_button.click()
     tab = page.locator("#nbtrack-compare")
-    tab.locator(".nbtrack-Compare-table").wait_for(timeout=15_000)
+    tab.locator(".nbtrack-Compare-paramsTable").wait_for(timeout=15_000)
     assert tab.locator(".nbtrack-Compare-seq").all_inner_texts() == [
         "#3",
         "#1",
     ]  # in the list's order, newest first
-    lr_row = tab.locator("tr[data-key='lr'] td").all_inner_texts()
-    assert lr_row == ["0.3", "0.1"]
-    assert "nbtrack-mod-differs" in (tab.locator("tr[data-key='lr']").get_attribute("class") or "")
-    assert tab.locator("tr[data-key='acc'] td").all_inner_texts() == ["0.9", "0.5"]
+    lr_row = tab.locator(".nbtrack-Compare-paramsTable tr[data-key='lr']")
+    assert lr_row.locator("td").all_inner_texts() == ["0.3", "0.1"]
+    assert "nbtrack-mod-differs" in (lr_row.get_attribute("class") or "")
+    acc_row = tab.locator(".nbtrack-Compare-metricsTable tr[data-key='acc']")
+    assert acc_row.locator(".nbtrack-Compare-value").all_inner_texts() == ["0.9", "0.5"]
+    assert acc_row.locator(".nbtrack-mod-best .nbtrack-Compare-value").all_inner_texts() == ["0.9"]
     assert tab.locator(".nbtrack-Compare-name").nth(0).inner_text() == PAYLOAD
     screenshot(page, "sidebar-compare")
 
@@ -177,3 +185,149 @@ def test_sidebar_lists_searches_compares_and_jumps_to_cells(
     # the browser logs the bad filter's 400 itself; nothing else may go wrong
     expected = "status of 400 (Bad Request)"
     assert [e for e in page_errors if not (expected in e and "filter=metrics.acc%20%3E&" in e)] == []
+
+
+CURVE = "for step in range(3000):\n    nbtrack.log(loss=math.exp(-lr * step / 300) + 0.01, step=step)"
+COMPARE_CELLS = [
+    "%load_ext nbtrack\nimport math\nimport nbtrack\nimport matplotlib.pyplot as plt",
+    f"%%track -e cmp baseline\nlr = 0.1\nopt = 'sgd'\n{CURVE}",
+    f"%%track -e cmp '{PAYLOAD}'\nlr = 0.3\nopt = 'adam'\n{CURVE}",
+    f"%%track -e cmp plotted\nlr = 0.2\nopt = 'adam'\n{CURVE}\nplt.plot([3, 1, 2])\nplt.show()",
+]
+COMPARE = "#nbtrack-compare"
+
+
+def _page(name: str) -> str:
+    return f"{COMPARE} .nbtrack-Compare-page-{name}"
+
+
+def _show_page(page: Page, name: str) -> None:
+    page.locator(f"{COMPARE} .nbtrack-Compare-tab-{name}").click()
+    page.locator(_page(name)).wait_for(state="visible", timeout=5_000)
+
+
+def _wait_text(page: Page, selector: str, text: str, timeout: float = 15_000) -> None:
+    page.wait_for_function(
+        "([sel, text]) => document.querySelector(sel)?.textContent.includes(text)",
+        arg=[selector, text],
+        timeout=timeout,
+    )
+
+
+def _wait_traces(page: Page, name: str, count: int, timeout: float = 15_000) -> None:
+    """Wait until the chart of page ``name`` draws ``count`` line traces."""
+    page.wait_for_function(
+        "([sel, n]) => document.querySelectorAll(sel).length === n",
+        arg=[f"{_page(name)} .js-plotly-plot .scatterlayer .trace", count],
+        timeout=timeout,
+    )
+
+
+def test_compare_tab_shows_tables_curves_zoom_and_every_view(
+    lab: LabServer, page: Page, page_errors: list[str], tmp_path: Path
+) -> None:
+    notebook = write_notebook(tmp_path / "compare_tab.ipynb", COMPARE_CELLS)
+    open_notebook(page, lab, notebook)
+    run_all(page)
+    wait_idle(page)
+    _open_sidebar(page)
+    search = page.locator(f"{SIDEBAR} .nbtrack-Sidebar-search")
+    search.fill("experiment = 'cmp'")
+    search.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#nbtrack-sidebar .nbtrack-Run').length === 3", timeout=15_000
+    )
+    seqs = [s.lstrip("#") for s in _seqs(page)]
+    for seq in seqs:
+        page.locator(f"{SIDEBAR} .nbtrack-Run[data-seq='{seq}'] .nbtrack-Run-select").check()
+    page.locator(f"{SIDEBAR} .nbtrack-Sidebar-compare").click()
+
+    # Params & metrics: params side by side, the lowest final loss starred, then "higher is better"
+    tab = page.locator(COMPARE)
+    tab.locator(".nbtrack-Compare-paramsTable").wait_for(timeout=15_000)
+    assert tab.locator(".nbtrack-Compare-seq").all_inner_texts() == [f"#{s}" for s in seqs]
+    assert tab.locator(".nbtrack-Compare-name").all_inner_texts() == ["plotted", PAYLOAD, "baseline"]
+    params = tab.locator(".nbtrack-Compare-paramsTable")
+    assert params.locator("tr[data-key='lr'] td").all_inner_texts() == ["0.2", "0.3", "0.1"]
+    assert "nbtrack-mod-differs" in (params.locator("tr[data-key='lr']").get_attribute("class") or "")
+    loss = tab.locator(".nbtrack-Compare-metricsTable tr[data-key='loss']")
+    assert loss.locator("td.nbtrack-mod-best .nbtrack-Compare-value").all_inner_texts() == ["0.05984"]  # lr 0.3
+    assert loss.locator("td").nth(1).get_attribute("class") == "nbtrack-mod-best"
+    screenshot(page, "compare-params")
+    loss.locator(".nbtrack-Compare-directionSelect").select_option("max")
+    page.wait_for_function(
+        """() => document.querySelector("#nbtrack-compare .nbtrack-Compare-metricsTable tr[data-key='loss']")
+            ?.querySelectorAll('td')[2]?.classList.contains('nbtrack-mod-best')""",
+        timeout=10_000,
+    )  # lr 0.1 decays slowest: its last loss is the highest
+
+    # Curves: one Plotly trace per run, downsampled; a mouse zoom reads exact points, a double click all
+    _show_page(page, "curves")
+    _wait_traces(page, "curves", 3, timeout=30_000)
+    status = f"{_page('curves')} .nbtrack-Compare-curveStatus"
+    _wait_text(page, status, "all steps:")
+    assert "downsampled" in page.locator(status).inner_text()
+    assert "of 9,000 points" in page.locator(status).inner_text()
+    screenshot(page, "compare-curves")
+    drag = page.locator(f"{_page('curves')} .nsewdrag").first.bounding_box()
+    assert drag is not None
+    y = drag["y"] + drag["height"] / 2
+    page.mouse.move(drag["x"] + drag["width"] * 0.3, y)
+    page.mouse.down()
+    page.mouse.move(drag["x"] + drag["width"] * 0.45, y + 2, steps=8)
+    page.mouse.up()
+    _wait_text(page, status, "steps ")
+    text = page.locator(status).inner_text()
+    assert "all" in text and "downsampled" not in text, text  # a few hundred steps: every point
+    _wait_traces(page, "curves", 3, timeout=15_000)
+    drag = page.locator(f"{_page('curves')} .nsewdrag").first.bounding_box()
+    assert drag is not None
+    page.mouse.dblclick(drag["x"] + drag["width"] / 2, drag["y"] + drag["height"] / 2)
+    _wait_text(page, status, "all steps:")
+    smoothing = page.locator(f"{_page('curves')} .nbtrack-Compare-smoothing")
+    smoothing.evaluate("(e) => { e.value = '0.9'; e.dispatchEvent(new Event('change')); }")
+    _wait_traces(page, "curves", 6, timeout=15_000)  # each curve smoothed, over its raw line
+
+    # Parallel coordinates and scatter
+    _show_page(page, "parallel")
+    page.locator(f"{_page('parallel')} .js-plotly-plot").wait_for(timeout=15_000)
+    screenshot(page, "compare-parallel")
+    _show_page(page, "scatter")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{_page('scatter')} .scatterlayer .point').length === 3",
+        timeout=15_000,
+    )
+    page.locator(f"{_page('scatter')} .nbtrack-Compare-scatterParam").select_option("opt")
+    page.wait_for_function(
+        f"""() => [...document.querySelectorAll('{_page("scatter")} .xtick text')].map((t) => t.textContent)
+            .sort().join() === 'adam,sgd'""",
+        timeout=15_000,
+    )
+
+    # Code: the first run's cell against the second's
+    _show_page(page, "code")
+    tab.locator(".nbtrack-Diff-line").first.wait_for(timeout=10_000)
+    deleted = tab.locator(".nbtrack-Diff-del .nbtrack-Diff-text").all_inner_texts()
+    assert deleted == ["− lr = 0.2", "− plt.plot([3, 1, 2])", "− plt.show()"]
+    assert tab.locator(".nbtrack-Diff-add .nbtrack-Diff-text").all_inner_texts() == ["+ lr = 0.3"]
+    assert tab.locator(".nbtrack-Diff-same").count() == 3  # opt and the loop
+    tab.locator(".nbtrack-Compare-codeSecond").select_option("2")
+    _wait_text(page, f"{_page('code')} .nbtrack-Diff-line.nbtrack-Diff-add", "lr = 0.1")
+
+    # Images: the plot the third cell drew, fetched with the page's credentials
+    _show_page(page, "images")
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('{_page('images')} img')].some((i) => i.naturalWidth > 100)",
+        timeout=15_000,
+    )
+    assert tab.locator(".nbtrack-Images-run").nth(0).locator("img").count() == 1
+    assert tab.locator(".nbtrack-Images-run").nth(1).locator("img").count() == 0
+    screenshot(page, "compare-images")
+
+    # Environment: where the runs ran
+    _show_page(page, "env")
+    assert tab.locator(".nbtrack-Compare-envTable tr[data-key='python'] td").count() == 3
+
+    assert page.evaluate("() => window.__nbtrackXss") is None
+    assert tab.locator("img[src='x']").count() == 0
+    assert page_errors == []

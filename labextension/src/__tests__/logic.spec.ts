@@ -2,7 +2,6 @@ import {
   IRunLike,
   baseName,
   cellBadge,
-  compareRows,
   findCellIndex,
   firstMetric,
   formatValue,
@@ -210,25 +209,6 @@ describe('firstMetric and formatValue', () => {
 
   it('keeps markup in values as plain text (escaping is the renderer\'s textContent)', () => {
     expect(formatValue('<img src=x onerror=alert(1)>')).toBe('<img src=x onerror=alert(1)>');
-  });
-});
-
-describe('compareRows', () => {
-  it('unions keys, sorts them, and marks the rows where runs differ', () => {
-    const rows = compareRows([
-      { lr: 0.1, opt: 'adam', epochs: 3 },
-      { lr: 0.2, opt: 'adam' }
-    ]);
-    expect(rows.map(r => [r.key, r.cells, r.differs])).toEqual([
-      ['epochs', ['3', '—'], true],
-      ['lr', ['0.1', '0.2'], true],
-      ['opt', ['adam', 'adam'], false]
-    ]);
-  });
-
-  it('compares structured values by content', () => {
-    const rows = compareRows([{ layers: [1, 2] }, { layers: [1, 2] }]);
-    expect(rows[0].differs).toBe(false);
   });
 });
 
