@@ -99,15 +99,15 @@ export class CompareView extends Panel {
     this.refs = runs.map(run => (typeof run === 'string' ? run : run.run_id));
     this.directions = {};
     this.curve = { ...this.curve, keys: null, steps: null, extent: null };
-    await this.fetch();
+    await this.refresh();
   }
 
   /** Read the runs again (new points, tags, a changed direction). */
   async reload(): Promise<void> {
-    await this.fetch();
+    await this.refresh();
   }
 
-  private async fetch(): Promise<void> {
+  private async refresh(): Promise<void> {
     const generation = ++this.generation;
     this.setHeader(`Loading ${this.refs.length} runs…`);
     let data: IComparison;
