@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from nbtrack.errors import MetricNotFound
 from nbtrack.query.downsample import DEFAULT_MAX_POINTS, Curve, downsample, in_range
 from nbtrack.store import schema as t
-from nbtrack.store.chunks import Points, concat, decode
+from nbtrack.store.chunks import Points, decode_rows
 from nbtrack.store.store import Store
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def load_points(store: Store, run_id: str, key: str) -> Points:
         if key not in known:
             listing = ", ".join(repr(k) for k in known) or "none"
             raise MetricNotFound(f"run {run_id} has no metric {key!r} (it has: {listing})")
-    return concat([decode(*row) for row in rows])
+    return decode_rows(rows)
 
 
 def load_curve(
@@ -59,13 +59,14 @@ def load_curve(
 
 
 def history_frame(points: Points) -> pd.DataFrame:
-    """Points as a DataFrame with columns step, value, timestamp (UTC datetimes)."""
+    """Points as a DataFrame with columns step, value, timestamp (UTC datetimes, nanoseconds).
+
+    The columns take the points' arrays without copying them: on these machines a page of fresh
+    memory costs microseconds to fault in, so each avoided copy of 100,000 points saves about 1 ms.
+    ``pd.to_datetime`` of float seconds, used before, cost about 30 ns a point on top.
+    """
     import pandas as pd
 
-    return pd.DataFrame(
-        {
-            "step": points.steps,
-            "value": points.values,
-            "timestamp": pd.to_datetime(points.times, unit="s", utc=True),
-        }
-    )
+    # integers with a UTC dtype are instants since the epoch: the array is used as it is
+    timestamps = pd.array(points.nanos, dtype=pd.DatetimeTZDtype("ns", "UTC"), copy=False)
+    return pd.DataFrame({"step": points.steps, "value": points.values, "timestamp": timestamps}, copy=False)

@@ -15,7 +15,7 @@ from nbtrack.errors import SchemaError
 from nbtrack.store.engine import WRITE_OPTION
 
 #: The newest revision this nbtrack knows; a test checks it matches the migration scripts.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
