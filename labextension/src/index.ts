@@ -24,6 +24,7 @@ import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 
 import { IRunSummary, NbtrackApi } from './api';
 import { CellBadges, ICellBadgesOptions } from './cellbadges';
+import { ChangeFeed } from './changefeed';
 import { CompareView } from './compare';
 import { isTracked, toggleTrackLine, touchesNotebook } from './logic';
 import { openRunCell } from './navigate';
@@ -67,7 +68,10 @@ class TrackButtonExtension
 class CellBadgesExtension
   implements DocumentRegistry.IWidgetExtension<NotebookPanel, INotebookModel>
 {
-  constructor(private readonly options: ICellBadgesOptions) {}
+  constructor(
+    private readonly options: ICellBadgesOptions,
+    private readonly feed: ChangeFeed
+  ) {}
 
   /** The badges of the open notebooks. */
   readonly open = new Set<CellBadges>();
@@ -75,8 +79,10 @@ class CellBadgesExtension
   createNew(panel: NotebookPanel): IDisposable {
     const badges = new CellBadges(panel, this.options);
     this.open.add(badges);
+    const holding = this.feed.hold(); // runs made elsewhere update the badges too
     const done = new DisposableDelegate(() => {
       this.open.delete(badges);
+      holding.dispose();
       badges.dispose();
     });
     panel.disposed.connect(() => done.dispose());
@@ -118,7 +124,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
       void widget.content.load(runs);
     };
 
-    const badges = new CellBadgesExtension({ api, compare: openCompare });
+    const feed = new ChangeFeed(api);
+    const badges = new CellBadgesExtension({ api, compare: openCompare }, feed);
+    feed.polled.connect((_, changes) => {
+      const root = PageConfig.getOption('serverRoot');
+      badges.open.forEach(b => {
+        if (changes.deleted || touchesNotebook(changes.runs, b.path, root)) {
+          b.schedule();
+        }
+      });
+    });
     // A cell finished: its run (if it made one) is stored by now.
     NotebookActions.executed.connect((_, { notebook, cell }) => {
       badges.open.forEach(b => b.panel.content === notebook && b.cellExecuted(cell));
@@ -132,14 +147,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         );
       },
       compare: openCompare,
-      changed: changes => {
-        const root = PageConfig.getOption('serverRoot');
-        badges.open.forEach(b => {
-          if (changes.deleted || touchesNotebook(changes.runs, b.path, root)) {
-            b.schedule();
-          }
-        });
-      }
+      feed
     });
     sidebar.id = SIDEBAR_ID;
     sidebar.title.icon = nbtrackIcon;

@@ -1,9 +1,10 @@
 /**
- * The runs sidebar: every run of the store, newest first, live (polls the change feed every
- * few seconds while visible), searchable with the query grammar, grouped by notebook or
- * experiment, with checkboxes to pick runs for the compare tab. All user strings go through
- * textContent.
+ * The runs sidebar: every run of the store, newest first, live (it follows the shared change
+ * feed while visible), searchable with the query grammar, grouped by notebook or experiment, with
+ * checkboxes to pick runs for the compare tab. It shows the first 200 matching runs; "Show 200
+ * more" adds the next ones. All user strings go through textContent.
  */
+import { IDisposable } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
 import {
@@ -21,12 +22,13 @@ import {
   groupRuns,
   relativeTime
 } from './logic';
+import { ChangeFeed } from './changefeed';
 import { element } from './dom';
 
-/** How often the change feed is polled while the sidebar is visible. */
-const POLL_MS = 3000;
-/** How many runs one list request asks for. */
+/** How many runs the list shows at first, and how many more "Show more" adds. */
 const PAGE_SIZE = 200;
+/** The most runs one list request may ask for (the server's limit). */
+const MAX_REQUEST = 1000;
 /** How many metric keys the list asks values for (the first one a run has is shown). */
 const METRIC_COLUMNS = 20;
 
@@ -36,8 +38,8 @@ export interface IRunsSidebarOptions {
   openRun: (run: IRunSummary) => void;
   /** Open the compare tab for these runs. */
   compare: (runs: IRunSummary[]) => void;
-  /** Told what the change feed reported when runs were created, changed or deleted. */
-  changed?: (changes: IChanges) => void;
+  /** The change feed; the list follows it while the sidebar is visible. */
+  feed: ChangeFeed;
 }
 
 
@@ -47,7 +49,9 @@ export class RunsSidebar extends Widget {
     this.api = options.api;
     this.openRun = options.openRun;
     this.compareRuns = options.compare;
-    this.changed = options.changed ?? (() => undefined);
+    this.feed = options.feed;
+    this.feed.polled.connect(this.onPolled, this);
+    this.feed.failed.connect((_, message) => this.isVisible && this.showError(message), this);
     this.addClass('nbtrack-Sidebar');
 
     const header = element('div', 'nbtrack-Sidebar-header');
@@ -59,10 +63,14 @@ export class RunsSidebar extends Widget {
     this.search.setAttribute('aria-label', 'Filter runs');
     this.search.addEventListener('keydown', event => {
       if (event.key === 'Enter') {
+        this.limit = PAGE_SIZE;
         void this.refresh();
       }
     });
-    this.search.addEventListener('search', () => void this.refresh());
+    this.search.addEventListener('search', () => {
+      this.limit = PAGE_SIZE;
+      void this.refresh();
+    });
     header.appendChild(this.search);
 
     const controls = element('div', 'nbtrack-Sidebar-controls');
@@ -101,6 +109,13 @@ export class RunsSidebar extends Widget {
 
     this.listNode = element('div', 'nbtrack-Sidebar-list');
     this.footer = element('div', 'nbtrack-Sidebar-footer');
+    this.footerText = element('span', 'nbtrack-Sidebar-count');
+    this.moreButton = element('button', 'nbtrack-Sidebar-more jp-mod-styled', `Show ${PAGE_SIZE} more`);
+    this.moreButton.addEventListener('click', () => {
+      this.limit += PAGE_SIZE;
+      void this.refresh();
+    });
+    this.footer.append(this.footerText, this.moreButton);
     this.node.append(header, this.listNode, this.footer);
     this.updateCompareButton();
   }
@@ -114,9 +129,6 @@ export class RunsSidebar extends Widget {
   async refresh(): Promise<void> {
     const generation = ++this.generation;
     try {
-      if (this.cursor === null) {
-        this.cursor = (await this.api.changes('')).cursor;
-      }
       let page = await this.loadPage();
       const keys = (page.columns.metrics ?? []).slice(0, METRIC_COLUMNS);
       if (keys.join('\n') !== this.metricKeys.join('\n')) {
@@ -151,73 +163,68 @@ export class RunsSidebar extends Widget {
 
   protected onAfterShow(): void {
     void this.refresh();
-    this.schedulePoll();
+    this.follow();
   }
 
   protected onAfterAttach(): void {
     if (this.isVisible) {
       void this.refresh();
-      this.schedulePoll();
+      this.follow();
     }
   }
 
   protected onBeforeHide(): void {
-    this.stopPolling();
+    this.unfollow();
   }
 
   protected onBeforeDetach(): void {
-    this.stopPolling();
+    this.unfollow();
   }
 
   dispose(): void {
-    this.stopPolling();
+    this.unfollow();
     super.dispose();
   }
 
-  private loadPage(): Promise<IRunPage> {
-    return this.api.listRuns({
+  /** The first `limit` matching runs, in requests of at most MAX_REQUEST. */
+  private async loadPage(): Promise<IRunPage> {
+    const query = {
       filter: this.search.value.trim(),
-      limit: PAGE_SIZE,
       columns: this.metricKeys.map(key => `metrics.${key}`)
-    });
-  }
-
-  private schedulePoll(): void {
-    this.stopPolling();
-    this.pollTimer = window.setTimeout(() => void this.poll(), POLL_MS);
-  }
-
-  private stopPolling(): void {
-    if (this.pollTimer !== null) {
-      window.clearTimeout(this.pollTimer);
-      this.pollTimer = null;
+    };
+    const page = await this.api.listRuns({ ...query, limit: Math.min(this.limit, MAX_REQUEST) });
+    while (page.runs.length < Math.min(this.limit, page.total)) {
+      const more = await this.api.listRuns({
+        ...query,
+        offset: page.runs.length,
+        limit: Math.min(this.limit - page.runs.length, MAX_REQUEST)
+      });
+      if (!more.runs.length) {
+        break;
+      }
+      page.runs.push(...more.runs);
     }
+    return page;
   }
 
-  /** One look at the change feed: reload when runs changed, else just age the times. */
-  private async poll(): Promise<void> {
-    this.pollTimer = null;
+  private follow(): void {
+    this.holding ??= this.feed.hold();
+  }
+
+  private unfollow(): void {
+    this.holding?.dispose();
+    this.holding = null;
+  }
+
+  /** One answer of the change feed: reload when runs changed, else just age the times. */
+  private onPolled(_: ChangeFeed, changes: IChanges): void {
     if (this.isDisposed || !this.isVisible) {
       return;
     }
-    try {
-      if (this.cursor === null) {
-        await this.refresh();
-      } else {
-        const changes = await this.api.changes(this.cursor);
-        this.cursor = changes.cursor;
-        if (changes.deleted || changes.runs.length) {
-          this.changed(changes);
-          await this.refresh();
-        } else {
-          this.render();
-        }
-      }
-    } catch (error) {
-      this.showError(error instanceof Error ? error.message : String(error));
-    }
-    if (!this.isDisposed && this.isVisible) {
-      this.schedulePoll();
+    if (changes.deleted || changes.runs.length) {
+      void this.refresh();
+    } else {
+      this.render();
     }
   }
 
@@ -262,9 +269,10 @@ export class RunsSidebar extends Widget {
       );
     }
     this.listNode.replaceChildren(fragment);
-    this.footer.textContent = this.page
+    this.footerText.textContent = this.page
       ? `${this.runs.length} of ${this.page.total} runs`
       : '';
+    this.moreButton.hidden = !this.page || this.runs.length >= this.page.total;
     this.updateCompareButton();
   }
 
@@ -332,18 +340,20 @@ export class RunsSidebar extends Widget {
   private readonly api: NbtrackApi;
   private readonly openRun: (run: IRunSummary) => void;
   private readonly compareRuns: (runs: IRunSummary[]) => void;
-  private readonly changed: (changes: IChanges) => void;
+  private readonly feed: ChangeFeed;
+  private holding: IDisposable | null = null;
   private readonly search: HTMLInputElement;
   private readonly groupSelect: HTMLSelectElement;
   private readonly compareButton: HTMLButtonElement;
   private readonly errorNode: HTMLDivElement;
   private readonly listNode: HTMLDivElement;
   private readonly footer: HTMLDivElement;
+  private readonly footerText: HTMLSpanElement;
+  private readonly moreButton: HTMLButtonElement;
+  private limit = PAGE_SIZE;
   private runs: IRunSummary[] = [];
   private page: IRunPage | null = null;
   private metricKeys: string[] = [];
   private readonly selected = new Set<string>();
-  private cursor: string | null = null;
-  private pollTimer: number | null = null;
   private generation = 0;
 }

@@ -13,6 +13,10 @@ opens the compare tab on three runs with curves, an image and different code, an
 seven pages the way a user would: the best run starred and its direction flipped, the curves drawn by
 Plotly, zoomed with the mouse (exact points read again) and back, smoothed; parallel coordinates, a
 scatter, the code diff, the images and the environment. Pictures: ``compare-*.png``.
+
+The third shows that cell badges follow runs another process makes while the sidebar is closed (one
+change feed, held by the sidebar and by open notebooks), and that the sidebar pages: 200 runs, then
+"Show 200 more".
 """
 
 from __future__ import annotations
@@ -251,7 +255,9 @@ def test_compare_tab_shows_tables_curves_zoom_and_every_view(
     assert params.locator("tr[data-key='lr'] td").all_inner_texts() == ["0.2", "0.3", "0.1"]
     assert "nbtrack-mod-differs" in (params.locator("tr[data-key='lr']").get_attribute("class") or "")
     loss = tab.locator(".nbtrack-Compare-metricsTable tr[data-key='loss']")
-    assert loss.locator("td.nbtrack-mod-best .nbtrack-Compare-value").all_inner_texts() == ["0.05984"]  # lr 0.3
+    assert loss.locator("td.nbtrack-mod-best .nbtrack-Compare-value").all_inner_texts() == [
+        "0.05984"
+    ]  # lr 0.3
     assert loss.locator("td").nth(1).get_attribute("class") == "nbtrack-mod-best"
     screenshot(page, "compare-params")
     loss.locator(".nbtrack-Compare-directionSelect").select_option("max")
@@ -308,7 +314,8 @@ def test_compare_tab_shows_tables_curves_zoom_and_every_view(
     _show_page(page, "code")
     tab.locator(".nbtrack-Diff-line").first.wait_for(timeout=10_000)
     deleted = tab.locator(".nbtrack-Diff-del .nbtrack-Diff-text").all_inner_texts()
-    assert deleted == ["− lr = 0.2", "− plt.plot([3, 1, 2])", "− plt.show()"]
+    minus = "\N{MINUS SIGN}"  # how the diff marks a deleted line
+    assert deleted == [f"{minus} lr = 0.2", f"{minus} plt.plot([3, 1, 2])", f"{minus} plt.show()"]
     assert tab.locator(".nbtrack-Diff-add .nbtrack-Diff-text").all_inner_texts() == ["+ lr = 0.3"]
     assert tab.locator(".nbtrack-Diff-same").count() == 3  # opt and the loop
     tab.locator(".nbtrack-Compare-codeSecond").select_option("2")
@@ -330,4 +337,57 @@ def test_compare_tab_shows_tables_curves_zoom_and_every_view(
 
     assert page.evaluate("() => window.__nbtrackXss") is None
     assert tab.locator("img[src='x']").count() == 0
+    assert page_errors == []
+
+
+def _elsewhere(lab: LabServer, code: str) -> None:
+    """Run ``code`` in another process writing the Lab's store (a script, a teammate's kernel)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NBTRACK_STORE": str(lab.store_path)}
+    subprocess.run([sys.executable, "-c", "import nbtrack\n" + code], env=env, check=True, timeout=120)
+
+
+def test_badges_follow_runs_made_elsewhere_and_the_sidebar_shows_more_runs_on_demand(
+    lab: LabServer, page: Page, page_errors: list[str], tmp_path: Path
+) -> None:
+    notebook = write_notebook(
+        tmp_path / "elsewhere.ipynb", ["%load_ext nbtrack", "%%track -e elsewhere\nx = 1"]
+    )
+    open_notebook(page, lab, notebook)
+    run_all(page)
+    wait_idle(page)
+    _wait_badges(page, [None, "1 finished"])
+    # The sidebar stays closed: the badges follow the change feed on their own.
+    assert not page.locator(SIDEBAR).is_visible()
+    _elsewhere(
+        lab,
+        "(run,) = nbtrack.runs(\"experiment = 'elsewhere'\").itertuples()\n"
+        "info = nbtrack.get_run(run.run_id).info\n"
+        "nbtrack.start_run(experiment='elsewhere', notebook=info.notebook, cell_id=info.cell_id).end()",
+    )  # a run of the same cell, made by another process
+    page.wait_for_function(
+        f"() => ({BADGES})()[1]?.[0] === '2'",
+        timeout=15_000,
+    )
+    assert not page.locator(SIDEBAR).is_visible()
+
+    _elsewhere(lab, "for i in range(205):\n    nbtrack.start_run(experiment='many', params={'i': i}).end()")
+    _open_sidebar(page)
+    search = page.locator(f"{SIDEBAR} .nbtrack-Sidebar-search")
+    search.fill("experiment = 'many'")
+    search.press("Enter")
+    count = page.locator(f"{SIDEBAR} .nbtrack-Sidebar-count")
+    _wait_text(page, f"{SIDEBAR} .nbtrack-Sidebar-count", "200 of 205 runs")
+    assert page.locator(f"{SIDEBAR} .nbtrack-Run").count() == 200
+    more = page.locator(f"{SIDEBAR} .nbtrack-Sidebar-more")
+    assert more.is_visible()
+    more.click()
+    _wait_text(page, f"{SIDEBAR} .nbtrack-Sidebar-count", "205 of 205 runs")
+    assert page.locator(f"{SIDEBAR} .nbtrack-Run").count() == 205
+    assert _seqs(page)[-1] == f"#{int(_seqs(page)[0][1:]) - 204}"  # oldest last, none twice
+    assert not more.is_visible()
+    assert count.inner_text() == "205 of 205 runs"
     assert page_errors == []
