@@ -32,3 +32,9 @@ def test_readme_opens_with_the_two_commands_ci_runs() -> None:
     assert [c.strip() for c in commands[:2]] == ["bash scripts/quickstart.sh", "bash scripts/test.sh"]
     ci = (README.parent / ".ci" / "run").read_text()
     assert "bash scripts/test.sh" in ci
+
+
+def test_every_picture_the_readme_shows_is_in_the_repository() -> None:
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README.read_text())
+    assert pictures, "the README shows the JupyterLab extension with screenshots"
+    assert [p for p in pictures if not (README.parent / p).is_file()] == []
