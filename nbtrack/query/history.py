@@ -27,15 +27,19 @@ def metric_keys(store: Store, run_id: str) -> list[str]:
         return [r[0] for r in rows]
 
 
+_c = t.metric_chunks.c
+#: Built once: building the statement cost about as much as running it.
+_CHUNKS = (
+    sa.select(_c.count, _c.encoding, _c.steps, _c["values"], _c.times)
+    .where(_c.run_id == sa.bindparam("run_id"), _c.key == sa.bindparam("key"))
+    .order_by(_c.chunk)
+)
+
+
 def load_points(store: Store, run_id: str, key: str) -> Points:
     """Every point of ``key`` in run ``run_id``, in logging order (MetricNotFound if none)."""
-    c = t.metric_chunks.c
     with store.read() as conn:
-        rows = conn.execute(
-            sa.select(c.count, c.encoding, c.steps, c["values"], c.times)
-            .where(c.run_id == run_id, c.key == key)
-            .order_by(c.chunk)
-        ).all()
+        rows = conn.execute(_CHUNKS, {"run_id": run_id, "key": key}).all()
     if not rows:
         known = metric_keys(store, run_id)
         if key not in known:

@@ -181,13 +181,16 @@ def _undelta_into(blob: bytes, count: int, encoding: int, out: npt.NDArray[np.in
     if encoding & NARROW_DELTAS:
         first, width = _HEAD.unpack_from(view)
         body = view[_HEAD.size :]
-        d = np.frombuffer(zlib.decompress(body) if compressed else body, f"<i{width}", count=count - 1)
+        size = width * (count - 1)  # zlib's output buffer made the right size at once
+        d = np.frombuffer(
+            zlib.decompress(body, bufsize=size or 1) if compressed else body, f"<i{width}", count - 1
+        )
         out[0] = first
         if count > 1:
             np.cumsum(d, dtype=np.int64, out=out[1:])
             out[1:] += first
     else:
-        d = np.frombuffer(zlib.decompress(view) if compressed else view, "<i8", count=count)
+        d = np.frombuffer(zlib.decompress(view, bufsize=8 * count) if compressed else view, "<i8", count)
         np.cumsum(d, dtype=np.int64, out=out)
 
 
@@ -200,13 +203,15 @@ def _values_into(blob: bytes, count: int, encoding: int, out: npt.NDArray[np.uin
             if mask >> i & 1:
                 (length,) = _LENGTH.unpack_from(view, pos)
                 pos += _LENGTH.size
-                out[:, i] = np.frombuffer(zlib.decompress(view[pos : pos + length]), np.uint8, count)
+                plane = zlib.decompress(view[pos : pos + length], bufsize=count)
+                out[:, i] = np.frombuffer(plane, np.uint8, count)
                 pos += length
             else:
                 out[:, i] = np.frombuffer(view, np.uint8, count, pos)
                 pos += count
     elif encoding & VALUES_SHUFFLED:
-        planes = np.frombuffer(zlib.decompress(view), np.uint8, 8 * count).reshape(8, count)
+        planes = np.frombuffer(zlib.decompress(view, bufsize=8 * count), np.uint8, 8 * count)
+        planes = planes.reshape(8, count)
         for i in range(8):  # a row at a time: much faster than numpy's general transposing copy
             out[:, i] = planes[i]
     else:

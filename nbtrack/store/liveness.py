@@ -37,21 +37,20 @@ def pid_alive(pid: int) -> bool:
     return not fields or fields[0] not in ("Z", "X")
 
 
+_RUNNING = t.runs.c.status == Status.RUNNING.value
+#: Built once: every read reconciles first, and building the statement cost a third of running it.
+_RUNNING_RUNS = sa.select(
+    t.runs.c.run_id, t.runs.c.host, t.runs.c.pid, t.runs.c.heartbeat, t.runs.c.start_time
+).where(_RUNNING)
+
+
 def reconcile_crashed(store: Store, crash_timeout: float, now: float | None = None) -> list[str]:
     """Mark RUNNING runs whose process died as CRASHED; return their run ids."""
     now = time.time() if now is None else now
     host = socket.gethostname()
-    running = t.runs.c.status == Status.RUNNING.value
+    running = _RUNNING
     with store.read() as conn:
-        rows = conn.execute(
-            sa.select(
-                t.runs.c.run_id,
-                t.runs.c.host,
-                t.runs.c.pid,
-                t.runs.c.heartbeat,
-                t.runs.c.start_time,
-            ).where(running)
-        ).all()
+        rows = conn.execute(_RUNNING_RUNS).all()
     dead = [
         r
         for r in rows
