@@ -5,11 +5,15 @@
  * from the metric endpoint (downsampled; zooming with x = step reads the visible steps again, exact
  * when they fit, and a double click goes back to the whole curves), charts are drawn by Plotly
  * (plot.ts) from the pure builders of charts.ts. A page's chart is drawn when the page is first shown.
+ * While the tab is visible it follows the change feed: when a compared run changes (a running one
+ * logs more points, ends), the tab reads the runs again and redraws the page shown.
  */
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { IDisposable } from '@lumino/disposable';
 import { Panel, TabPanel, Widget } from '@lumino/widgets';
 
-import { IComparison, IRunSummary, NbtrackApi, NbtrackApiError } from './api';
+import { IChanges, IComparison, IRunSummary, NbtrackApi, NbtrackApiError } from './api';
+import { ChangeFeed } from './changefeed';
 import {
   ISeries,
   XAxis,
@@ -56,12 +60,16 @@ export interface ICompareOptions {
   api: NbtrackApi;
   /** Draws the charts (through jupyterlab-plotly); without it the charts say why they are missing. */
   rendermime: IRenderMimeRegistry | null;
+  /** Followed while the tab is visible, to redraw when a compared run changes. */
+  feed?: ChangeFeed;
 }
 
 export class CompareView extends Panel {
   constructor(options: ICompareOptions) {
     super();
     this.api = options.api;
+    this.feed = options.feed ?? null;
+    this.feed?.polled.connect(this.onPolled, this);
     this.addClass('nbtrack-Compare');
     this.header = new Widget();
     this.header.addClass('nbtrack-Compare-header');
@@ -105,6 +113,40 @@ export class CompareView extends Panel {
   /** Read the runs again (new points, tags, a changed direction). */
   async reload(): Promise<void> {
     await this.refresh();
+  }
+
+  protected onAfterShow(): void {
+    this.holding ??= this.feed?.hold() ?? null;
+  }
+
+  protected onAfterAttach(): void {
+    if (this.isVisible) {
+      this.holding ??= this.feed?.hold() ?? null;
+    }
+  }
+
+  protected onBeforeHide(): void {
+    this.holding?.dispose();
+    this.holding = null;
+  }
+
+  protected onBeforeDetach(): void {
+    this.holding?.dispose();
+    this.holding = null;
+  }
+
+  dispose(): void {
+    this.holding?.dispose();
+    this.holding = null;
+    super.dispose();
+  }
+
+  /** A compared run changed (or runs were deleted): read them again. */
+  private onPolled(_: ChangeFeed, changes: IChanges): void {
+    const shown = new Set((this.comparison?.runs ?? []).map(run => run.run_id));
+    if (this.isVisible && (changes.deleted || changes.runs.some(run => shown.has(run.run_id)))) {
+      void this.reload();
+    }
   }
 
   private async refresh(): Promise<void> {
@@ -450,6 +492,8 @@ export class CompareView extends Panel {
   }
 
   private readonly api: NbtrackApi;
+  private readonly feed: ChangeFeed | null;
+  private holding: IDisposable | null = null;
   private readonly header: Widget;
   private readonly tabs: TabPanel;
   private readonly pages = {} as Record<PageName, Panel>;

@@ -104,12 +104,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     rendermime: IRenderMimeRegistry | null
   ) => {
     const api = new NbtrackApi();
+    const feed = new ChangeFeed(api);
     let compare: MainAreaWidget<CompareView> | null = null;
 
     const openCompare = (runs: IRunSummary[]) => {
       let widget = compare;
       if (!widget || widget.isDisposed) {
-        widget = new MainAreaWidget({ content: new CompareView({ api, rendermime }) });
+        widget = new MainAreaWidget({ content: new CompareView({ api, rendermime, feed }) });
         widget.id = COMPARE_ID;
         widget.title.icon = nbtrackIcon;
         widget.title.closable = true;
@@ -124,7 +125,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
       void widget.content.load(runs);
     };
 
-    const feed = new ChangeFeed(api);
     const badges = new CellBadgesExtension({ api, compare: openCompare }, feed);
     feed.polled.connect((_, changes) => {
       const root = PageConfig.getOption('serverRoot');

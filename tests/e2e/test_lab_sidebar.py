@@ -15,12 +15,16 @@ Plotly, zoomed with the mouse (exact points read again) and back, smoothed; para
 scatter, the code diff, the images and the environment. Pictures: ``compare-*.png``.
 
 The third shows that cell badges follow runs another process makes while the sidebar is closed (one
-change feed, held by the sidebar and by open notebooks), and that the sidebar pages: 200 runs, then
-"Show 200 more".
+change feed, held by the sidebar, the compare tab and open notebooks), that a compare tab follows a run
+still going on in another process until it ends, and that the sidebar pages: 200 runs, then "Show 200
+more".
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 import pytest
@@ -342,15 +346,17 @@ def test_compare_tab_shows_tables_curves_zoom_and_every_view(
 
 def _elsewhere(lab: LabServer, code: str) -> None:
     """Run ``code`` in another process writing the Lab's store (a script, a teammate's kernel)."""
-    import os
-    import subprocess
-    import sys
-
     env = {**os.environ, "NBTRACK_STORE": str(lab.store_path)}
     subprocess.run([sys.executable, "-c", "import nbtrack\n" + code], env=env, check=True, timeout=120)
 
 
-def test_badges_follow_runs_made_elsewhere_and_the_sidebar_shows_more_runs_on_demand(
+def _elsewhere_in_background(lab: LabServer, code: str) -> subprocess.Popen[bytes]:
+    """Start ``code`` in another process writing the Lab's store, and return that process."""
+    env = {**os.environ, "NBTRACK_STORE": str(lab.store_path)}
+    return subprocess.Popen([sys.executable, "-c", "import nbtrack\n" + code], env=env)
+
+
+def test_badges_and_compare_tab_follow_runs_made_elsewhere_and_the_sidebar_pages(
     lab: LabServer, page: Page, page_errors: list[str], tmp_path: Path
 ) -> None:
     notebook = write_notebook(
@@ -373,6 +379,43 @@ def test_badges_follow_runs_made_elsewhere_and_the_sidebar_shows_more_runs_on_de
         timeout=15_000,
     )
     assert not page.locator(SIDEBAR).is_visible()
+
+    # A run going on in another process: its compare tab follows it while it logs, then ends.
+    flag = tmp_path / "go-on"
+    live = _elsewhere_in_background(
+        lab,
+        "import pathlib, time\n"
+        "with nbtrack.start_run(name='live', experiment='live') as run:\n"
+        "    for step in range(10):\n"
+        "        run.log(loss=1 / (step + 1), step=step)\n"
+        "    run.flush()\n"
+        f"    while not pathlib.Path({str(flag)!r}).exists():\n"
+        "        time.sleep(0.05)\n"
+        "    for step in range(10, 25):\n"
+        "        run.log(loss=1 / (step + 1), step=step)\n",
+    )
+    try:
+        _open_sidebar(page)
+        search = page.locator(f"{SIDEBAR} .nbtrack-Sidebar-search")
+        search.fill("experiment = 'live'")
+        search.press("Enter")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#nbtrack-sidebar .nbtrack-Run').length === 1", timeout=15_000
+        )
+        page.locator(f"{SIDEBAR} .nbtrack-Run .nbtrack-Run-select").check()
+        page.locator(f"{SIDEBAR} .nbtrack-Sidebar-compare").click()
+        page.locator(f"{COMPARE} .nbtrack-Compare-chip").wait_for(timeout=15_000)  # it has no params
+        _show_page(page, "curves")
+        status = f"{_page('curves')} .nbtrack-Compare-curveStatus"
+        _wait_text(page, status, "all 10 points")
+        assert page.locator(f"{COMPARE} .nbtrack-Compare-chip .nbtrack-Status").inner_text() == "running"
+        flag.touch()
+        assert live.wait(timeout=60) == 0
+    finally:
+        live.kill()
+    _wait_text(page, status, "all 25 points", timeout=20_000)  # no click: the tab followed the run
+    _wait_text(page, f"{COMPARE} .nbtrack-Compare-chip .nbtrack-Status", "finished", timeout=10_000)
+    _wait_traces(page, "curves", 1)
 
     _elsewhere(lab, "for i in range(205):\n    nbtrack.start_run(experiment='many', params={'i': i}).end()")
     _open_sidebar(page)
