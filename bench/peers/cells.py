@@ -8,7 +8,8 @@ peer's store, with ``HOME`` inside it and ``JPY_SESSION_NAME`` set as JupyterLab
 Timing is bench/magic.py's, imported from it (its ``CELL_TIMER`` and its ``Kernel``'s execute and
 timing methods): each cell is one execute request and is timed *inside* the kernel, from the first
 input transformer to the last ``post_run_cell`` callback. The timer's hooks are reinstalled after
-the warm-up cells, so hooks a tracker registers on its first run are timed too.
+the load cell and after each block's warm-up cells, so hooks a tracker registers on its first cells
+or runs are timed too (the timer's transformer stays first, its ``post_run_cell`` callback last).
 
 Each ``peer_<name>.py`` declares its cells in a literal ``NOTEBOOK`` dict (read here with ``ast``, so
 the peer is never imported into nbtrack's interpreter): ``load`` runs once (``%load_ext`` or the
@@ -18,12 +19,14 @@ to the kernel's environment (``{store}`` is the store folder). The untracked cel
 Every cell sent differs from the ones before in the value of its first param (:func:`edited`).
 
 Order in one kernel: untracked cells (twice, to show the noise between two identical blocks), the
-``load`` cell, untracked cells with the tracker loaded, tracked cells. Each block is preceded by
+``load`` cell, untracked cells with the tracker loaded, tracked cells, untracked cells again (what
+a tracker's hooks cost once it has made runs). Each block is preceded by
 warm-up cells that are not counted. Figures (ms, in-kernel): the untracked cell's p50 (the
 reference), the tracked cell's p50 and p95 minus that reference, and the untracked cell's p50 with
-the tracker loaded minus that reference. That last difference is within the noise of two identical
-blocks (also reported), so for nbtrack the time its own transformer and callbacks take on an
-untracked cell is measured directly too, as bench/magic.py's figure 1f does (its ``_phases``).
+the tracker loaded (before and after its runs) minus that reference. A difference that small is
+within the noise of two identical blocks (also reported), so for nbtrack the time its own
+transformer and callbacks take on an untracked cell is measured directly too, as bench/magic.py's
+figure 1f does (its ``_phases``).
 """
 
 from __future__ import annotations
@@ -172,8 +175,8 @@ def measure(python: Path, module: str, size: dict[str, int]) -> dict[str, Any]:
             off_a = kernel.timed(plain(n))
             off_b = kernel.timed(plain(n))
             kernel.run(notebook.load)
-            kernel.run("_timer.install()")
             kernel.timed(plain(warm))
+            kernel.run("_timer.install()")  # after hooks a tracker adds on the first cells it sees
             on = kernel.timed(plain(n))
             # bench/magic.py's figure 1f: nbtrack's own transformer and callbacks on those cells,
             # timed where they are registered (finds nothing to time in other trackers' kernels)
@@ -184,6 +187,7 @@ def measure(python: Path, module: str, size: dict[str, int]) -> dict[str, Any]:
             kernel.timed(tracked(warm))
             kernel.run("_timer.install()")  # after hooks a tracker adds on its first runs
             track = kernel.timed(tracked(n))
+            after = kernel.timed(plain(n))  # hooks a tracker left behind after its runs
         finally:
             kernel.close()
 
@@ -201,6 +205,7 @@ def measure(python: Path, module: str, size: dict[str, int]) -> dict[str, Any]:
         "extra_p95": p(track, 95) - p(off),
         "loaded_p50": p(on),
         "loaded_extra": p(on) - p(off),
+        "after_extra": p(after) - p(off),
         "hooks_p50": sum(p(times) for times in phases.values()) if phases else None,
         "ipython": versions[0],
         "ipykernel": versions[1],

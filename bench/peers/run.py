@@ -61,11 +61,12 @@ WORKLOADS = [  # (key, label, unit)
     ("h", "(h) notebook cell, 10 literal params + 1 metric, tracked: p50 over the untracked cell", "ms"),
     ("h_p95", "    ... p95 over the untracked cell's p50", "ms"),
     ("h_loaded", "    untracked cell with the tracker loaded: p50 over the untracked cell", "ms"),
+    ("h_after", "    ... the same after the tracked cells (hooks left by its runs)", "ms"),
     ("h_hooks", "    ... nbtrack's own transformer + callbacks on it (timed where registered), p50", "ms"),
     ("h_ref", "    untracked cell, tracker not loaded, p50 (each column's reference)", "ms"),
     ("h_noise", "    ... two identical untracked blocks differ by (noise), p50", "ms"),
 ]
-NO_RATIO = ("h_loaded", "h_hooks", "h_ref", "h_noise")  # differences within noise, or references
+NO_RATIO = ("h_loaded", "h_after", "h_hooks", "h_ref", "h_noise")  # differences within noise, or references
 
 
 @dataclass
@@ -233,7 +234,10 @@ def measure(
     if "f" in chosen:
         ms, _ = import_ms(python, peer.module, size["imports"], tmp)
         figs["f"] = Figure(ms)
-    attempt(("h", "h_p95", "h_loaded", "h_ref", "h_noise"), lambda: notebook_cells(figs, peer, python, size))
+    attempt(
+        ("h", "h_p95", "h_loaded", "h_after", "h_ref", "h_noise"),
+        lambda: notebook_cells(figs, peer, python, size),
+    )
 
 
 def notebook_cells(figs: dict[str, Figure], peer: Peer, python: Path, size: dict[str, int]) -> None:
@@ -250,6 +254,7 @@ def notebook_cells(figs: dict[str, Figure], peer: Peer, python: Path, size: dict
     figs["h"] = Figure(r["extra_p50"])
     figs["h_p95"] = Figure(r["extra_p95"])
     figs["h_loaded"] = Figure(r["loaded_extra"])
+    figs["h_after"] = Figure(r["after_extra"])
     if r["hooks_p50"] is not None:
         figs["h_hooks"] = Figure(r["hooks_p50"])
     figs["h_ref"] = Figure(r["plain_p50"], why=note)
