@@ -16,8 +16,8 @@ scatter, the code diff, the images and the environment. Pictures: ``compare-*.pn
 
 The third shows that cell badges follow runs another process makes while the sidebar is closed (one
 change feed, held by the sidebar, the compare tab and open notebooks), that a compare tab follows a run
-still going on in another process until it ends, and that the sidebar pages: 200 runs, then "Show 200
-more".
+still going on in another process until it ends, that a run whose cell id the notebook no longer has
+opens at the cell with its code, and that the sidebar pages: 200 runs, then "Show 200 more".
 """
 
 from __future__ import annotations
@@ -417,9 +417,30 @@ def test_badges_and_compare_tab_follow_runs_made_elsewhere_and_the_sidebar_pages
     _wait_text(page, f"{COMPARE} .nbtrack-Compare-chip .nbtrack-Status", "finished", timeout=10_000)
     _wait_traces(page, "curves", 1)
 
-    _elsewhere(lab, "for i in range(205):\n    nbtrack.start_run(experiment='many', params={'i': i}).end()")
-    _open_sidebar(page)
+    # A run whose cell id the notebook no longer has (rebuilt, or copied): found by its code instead.
+    _elsewhere(
+        lab,
+        "(run,) = nbtrack.runs(\"experiment = 'elsewhere'\").head(1).itertuples()\n"
+        "info = nbtrack.get_run(run.run_id).info\n"
+        "nbtrack.start_run(experiment='moved', notebook=info.notebook, cell_id='gone', source='x = 1').end()",
+    )
     search = page.locator(f"{SIDEBAR} .nbtrack-Sidebar-search")
+    search.fill("experiment = 'moved'")
+    search.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#nbtrack-sidebar .nbtrack-Run').length === 1", timeout=15_000
+    )
+    page.locator(f"{SIDEBAR} .nbtrack-Run .nbtrack-Run-main").click()
+    page.wait_for_function(
+        """() => {
+            const w = window.jupyterapp.shell.currentWidget;
+            return w?.context?.path === 'elsewhere.ipynb' && w.content.activeCellIndex === 1
+                && w.content.activeCell.node.classList.contains('nbtrack-mod-highlight');
+        }""",
+        timeout=15_000,
+    )
+
+    _elsewhere(lab, "for i in range(205):\n    nbtrack.start_run(experiment='many', params={'i': i}).end()")
     search.fill("experiment = 'many'")
     search.press("Enter")
     count = page.locator(f"{SIDEBAR} .nbtrack-Sidebar-count")
