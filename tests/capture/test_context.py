@@ -522,3 +522,23 @@ def test_collector_starts_over_when_a_module_was_removed(tmp_path: Path, git_env
     slow = collector.result()
     assert slow is not None
     assert slow["packages"]["numpy"] == importlib.metadata.version("numpy")
+
+
+def test_the_workers_package_memo_answers_as_a_full_pass_for_growing_and_shrunk_module_lists() -> None:
+    import numpy  # noqa: F401 - a distribution the module list must contain
+
+    from nbtrack.capture.context import _PackageMemo
+
+    memo = _PackageMemo()
+    names = tuple(sys.modules.copy())
+    cut = next(i for i, name in enumerate(names) if name.partition(".")[0] == "numpy")
+    assert memo.versions(names[:cut]) == package_versions(names[:cut])
+    assert "numpy" not in memo.versions(names[:cut])
+    grown = memo.versions(names)  # only the tail after the first snapshot is looked up
+    assert grown == package_versions(names)
+    assert grown["numpy"] == importlib.metadata.version("numpy")
+    assert memo.versions(names) == grown  # nothing new: the last answer, as a copy
+    memo.versions(names)["numpy"] = "changed"
+    assert memo.versions(names)["numpy"] == importlib.metadata.version("numpy")
+    shrunk = names[:cut] + names[cut + 1 :]  # a module removed: not a prefix any more, full pass
+    assert memo.versions(shrunk) == package_versions(shrunk)
