@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from nbtrack.capture.guard import guarded, warn
 from nbtrack.capture.request import TrackRequest
-from nbtrack.capture.summary import Summary
 from nbtrack.errors import StoreError
 
 if TYPE_CHECKING:
     from nbtrack.capture.cellrun import CellRun, Outcome
+    from nbtrack.capture.summary import Summary
     from nbtrack.model import RunPlace
     from nbtrack.tracking.buffers import RunSink
     from nbtrack.tracking.run import Run
@@ -166,6 +166,8 @@ class Controller:
 
     def summarise(self, cell_run: CellRun) -> Summary:
         """The summary line of a finished cell run, without its comparison with earlier runs."""
+        from nbtrack.capture.summary import Summary  # not at load: %load_ext stays cheap
+
         run = cell_run.run
         assert run is not None
         error = None
