@@ -217,7 +217,7 @@ def child_build(db: str, n_runs: int, n_params: int, n_metrics: int) -> dict[str
             params.append((run_id, f"param_{p}", e.value_json, e.value_str, e.value_num, e.vtype))
         for m in range(n_metrics):
             last = rng.random()
-            metrics.append((run_id, f"metric_{m}", last, 999, last / 2, last * 2, 1000, end))
+            metrics.append((run_id, f"metric_{m}", 1, last, 999, last / 2, last * 2, 1000, end))
     with store.engine.begin() as conn:
         conn.execute(t.experiments.insert(), [{"experiment_id": 1, "name": "bench", "created": now}])
         for table, rows in ((t.runs, runs), (t.params, params), (t.metric_summaries, metrics)):
