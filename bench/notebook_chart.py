@@ -23,6 +23,8 @@ settings; one copy of any JavaScript library per notebook not counted) and draws
    appeared (same page load), and from navigation start; the 2,000-point plotly chart (SVG, as
    nbtrack's) and the notebook without a chart are the same-run references. A chart not drawn
    ``--wait`` seconds after the cells appeared counts as not drawn.
+4. **Where the time goes**, without JupyterLab: plotly.js (the copy plotly.py ships) loaded into a
+   blank tab, then each saved Plotly figure drawn twice there with ``Plotly.newPlot``.
 """
 
 from __future__ import annotations
@@ -236,6 +238,51 @@ def open_once(browser: Any, lab: Any, name: str, wait_s: float, cold: bool) -> d
     return {key: marks.get(key) for key in keys}
 
 
+def bare_page(browser: Any, variants: dict[str, nbformat.NotebookNode], repeats: int) -> dict[str, Any]:
+    """Where the time goes without JupyterLab: plotly.js loaded into a blank page, then each saved
+    Plotly figure drawn twice with ``Plotly.newPlot`` (first and second draw); medians of ``repeats``."""
+    import plotly
+
+    js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    figures = {}
+    for name, nb in variants.items():
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                if PLOTLY in out.get("data", {}):
+                    figures[name] = out["data"][PLOTLY]
+    loads: list[float] = []
+    draws: dict[str, list[tuple[float, float]]] = {name: [] for name in figures}
+    for _ in range(repeats):
+        for name, figure in figures.items():
+            page = browser.new_page(viewport=VIEWPORT)
+            try:
+                page.set_content('<div id="a"></div><div id="b"></div>')
+                t0 = time.perf_counter()
+                page.add_script_tag(path=str(js))
+                loads.append((time.perf_counter() - t0) * 1e3)
+                first, second = page.evaluate(
+                    """async (fig) => {
+                        const t0 = performance.now();
+                        await Plotly.newPlot('a', fig.data, fig.layout, fig.config || {});
+                        const t1 = performance.now();
+                        await Plotly.newPlot('b', fig.data, fig.layout, fig.config || {});
+                        return [t1 - t0, performance.now() - t1];
+                    }""",
+                    figure,
+                )
+                draws[name].append((first, second))
+            finally:
+                page.close()
+    return {
+        "plotly_js_bytes": js.stat().st_size,
+        "load_ms": statistics.median(loads),
+        "draw_ms": {
+            name: [statistics.median(d[0] for d in ds), statistics.median(d[1] for d in ds)]
+            for name, ds in draws.items()
+        },
+    }
+
+
 def draw_times(
     variants: dict[str, nbformat.NotebookNode], opens: int, folder: Path, wait_s: float, cold: bool
 ) -> dict[str, Any]:
@@ -256,7 +303,8 @@ def draw_times(
         for _ in range(opens):
             for name in variants:
                 results[name].append(open_once(target, lab, f"{name}.ipynb", wait_s, cold))
-    out: dict[str, Any] = {}
+        bare = bare_page(browser, variants, opens)
+    out: dict[str, Any] = {"bare page": bare}
     for name, marks in results.items():
         drawn = [m for m in marks if m["chart"] is not None and m["cells"] is not None]
         shown = [m["cells"] for m in marks if m["cells"] is not None]
@@ -402,6 +450,12 @@ def print_report(
         cdn = "; its HTML loads plotly.js from cdn.plot.ly" if row["cdn_script"] else ""
         print(f"{row['output']}: {row['mimes']}{cdn}")
     print()
+    bare = times["bare page"]
+    print(
+        f"bare page (no JupyterLab): plotly.min.js ({bare['plotly_js_bytes'] / 1e6:.1f} MB) loaded and "
+        f"evaluated in {fmt_ms(bare['load_ms'])}; Plotly.newPlot of the saved figure, first / second draw: "
+        + "; ".join(f"{name} {fmt_ms(a)} / {fmt_ms(b)}" for name, (a, b) in bare["draw_ms"].items())
+    )
     for row in rows:
         t = times[key[row["output"]]]
         if t["js_loaded_after_cells_ms"] is None:
