@@ -129,17 +129,18 @@ export class RunsSidebar extends Widget {
   async refresh(): Promise<void> {
     const generation = ++this.generation;
     try {
-      let page = await this.loadPage();
+      // The metric columns come from the matching runs, so a page may need asking again with them;
+      // each refresh uses its own columns (two refreshes at once must not mix theirs).
+      const asked = this.metricKeys;
+      let page = await this.loadPage(asked);
       const keys = (page.columns.metrics ?? []).slice(0, METRIC_COLUMNS);
-      if (keys.join('\n') !== this.metricKeys.join('\n')) {
-        this.metricKeys = keys;
-        if (keys.length && page.runs.length) {
-          page = await this.loadPage();
-        }
+      if (keys.join('\n') !== asked.join('\n') && keys.length && page.runs.length) {
+        page = await this.loadPage(keys);
       }
       if (generation !== this.generation) {
         return; // a newer refresh started meanwhile
       }
+      this.metricKeys = keys;
       this.page = page;
       this.runs = page.runs;
       const present = new Set(this.runs.map(run => run.run_id));
@@ -187,10 +188,10 @@ export class RunsSidebar extends Widget {
   }
 
   /** The first `limit` matching runs, in requests of at most MAX_REQUEST. */
-  private async loadPage(): Promise<IRunPage> {
+  private async loadPage(metricKeys: string[]): Promise<IRunPage> {
     const query = {
       filter: this.search.value.trim(),
-      columns: this.metricKeys.map(key => `metrics.${key}`)
+      columns: metricKeys.map(key => `metrics.${key}`)
     };
     const page = await this.api.listRuns({ ...query, limit: Math.min(this.limit, MAX_REQUEST) });
     while (page.runs.length < Math.min(this.limit, page.total)) {

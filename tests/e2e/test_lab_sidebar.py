@@ -430,15 +430,24 @@ def test_badges_and_compare_tab_follow_runs_made_elsewhere_and_the_sidebar_pages
     page.wait_for_function(
         "() => document.querySelectorAll('#nbtrack-sidebar .nbtrack-Run').length === 1", timeout=15_000
     )
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.locator(f"{SIDEBAR} .nbtrack-Run .nbtrack-Run-main").click()
-    page.wait_for_function(
-        """() => {
-            const w = window.jupyterapp.shell.currentWidget;
-            return w?.context?.path === 'elsewhere.ipynb' && w.content.activeCellIndex === 1
-                && w.content.activeCell.node.classList.contains('nbtrack-mod-highlight');
-        }""",
-        timeout=15_000,
-    )
+    try:
+        page.wait_for_function(
+            """() => {
+                const w = window.jupyterapp.shell.currentWidget;
+                return w?.context?.path === 'elsewhere.ipynb' && w.content.activeCellIndex === 1
+                    && w.content.activeCell.node.classList.contains('nbtrack-mod-highlight');
+            }""",
+            timeout=15_000,
+        )
+    except PlaywrightTimeout:
+        toasts = page.locator(".Toastify__toast").all_inner_texts()
+        shown = page.evaluate("() => window.jupyterapp.shell.currentWidget?.title.label")
+        raise AssertionError(
+            f"the run's cell was not shown; current tab {shown!r}, notices {toasts}"
+        ) from None
 
     _elsewhere(lab, "for i in range(205):\n    nbtrack.start_run(experiment='many', params={'i': i}).end()")
     search.fill("experiment = 'many'")
