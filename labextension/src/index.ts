@@ -26,6 +26,7 @@ import { IRunSummary, NbtrackApi } from './api';
 import { CellBadges, ICellBadgesOptions } from './cellbadges';
 import { ChangeFeed } from './changefeed';
 import { CompareView } from './compare';
+import { ChartRenderer } from './mimechart';
 import { isTracked, toggleTrackLine, touchesNotebook } from './logic';
 import { openRunCell } from './navigate';
 import { RunsSidebar } from './sidebar';
@@ -103,6 +104,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
     rendermime: IRenderMimeRegistry | null
   ) => {
+    ChartRenderer.registry = rendermime; // "Open in Plotly" on nbtrack's own charts
     const api = new NbtrackApi();
     const feed = new ChangeFeed(api);
     let compare: MainAreaWidget<CompareView> | null = null;

@@ -8,6 +8,7 @@ renders a subset of HTML in names and labels.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -220,3 +221,23 @@ def live_figure(series: Sequence[Series], title: str = "", max_keys: int = 4, he
         uirevision="nbtrack-live",
     )
     return fig
+
+
+def chart_data(series: Sequence[Series], title: str, max_keys: int = 4) -> dict[str, Any]:
+    """One run's curves as nbtrack's own chart mime type draws them (a small chart per key, the first
+    ``max_keys``): plain numbers, values to 6 significant digits. Strings stay raw: that renderer only
+    ever sets them as text."""
+    shown = list(series)[:max_keys]
+    panels = []
+    for s in shown:
+        values = [float(f"{v:.6g}") if math.isfinite(v) else None for v in s.points.values.tolist()]
+        last = float(s.points.values[-1]) if len(s.points.values) else math.nan
+        panels.append(
+            {
+                "key": s.key,
+                "last": last if math.isfinite(last) else None,
+                "x": s.points.steps.tolist(),
+                "y": values,
+            }
+        )
+    return {"title": title, "panels": panels, "more": max(0, len(series) - len(shown))}

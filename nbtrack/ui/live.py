@@ -18,7 +18,6 @@ import html
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +29,8 @@ from nbtrack.query.downsample import Points, downsample
 Publisher = Callable[[dict[str, Any], dict[str, Any], str, bool], None]
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
+#: nbtrack's own chart, drawn as SVG by its JupyterLab extension (fast to open in a saved notebook)
+CHART_MIME = "application/vnd.nbtrack.chart.v1+json"
 
 
 class WidgetPublisher:
@@ -78,7 +79,8 @@ class LiveChart:
         self.interval = interval
         self.delay = delay
         self.max_points = max_points
-        self.display_id = f"nbtrack-live-{uuid.uuid4().hex}"
+        # unique within the kernel; no uuid4: os.urandom releases the GIL on the kernel thread
+        self.display_id = f"nbtrack-live-{id(self):x}-{time.monotonic_ns():x}"
         self.frames = 0  # how many times the chart was drawn (shown or updated)
         self._flush = flush
         self._publish = publish if publish is not None else WidgetPublisher()
@@ -168,7 +170,8 @@ class LiveChart:
 
 
 def chart_bundle(fig: Any, series: list[Any], title: str, final: bool) -> dict[str, Any]:
-    """The chart's display data: Plotly's mime type, plain text, and (frozen) a static HTML form."""
+    """The chart's display data: Plotly's mime type and plain text; frozen, also nbtrack's own chart (drawn
+    as SVG by its JupyterLab extension, ahead of Plotly) and a static HTML form."""
     import plotly.io as pio
 
     figure = json.loads(pio.to_json(fig, validate=False))
@@ -176,6 +179,9 @@ def chart_bundle(fig: Any, series: list[Any], title: str, final: bool) -> dict[s
     lasts = ", ".join(f"{s.key}={_last(s.points):.4g}" for s in series)
     bundle: dict[str, Any] = {PLOTLY_MIME: figure, "text/plain": f"{title}: {lasts}"}
     if final:
+        from nbtrack.ui.figures import chart_data
+
+        bundle[CHART_MIME] = chart_data(series, title)
         rows = "".join(
             f"<tr><td>{html.escape(s.key)}</td><td>{_last(s.points):.6g}</td>"
             f"<td>{len(s.points.steps)}</td></tr>"

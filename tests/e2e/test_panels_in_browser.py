@@ -48,18 +48,21 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 LIVE_CELL = "%%track -e compare\nlr = 0.02"  # compare.ipynb's slow cell, the one with a live chart
 
-#: records each distinct look (title, subplot titles) of the Plotly chart below the cell starting with
-#: ``source``, and whether the cell was still running then, into ``window.__liveFrames``
+#: records each distinct look (title, subplot titles) of the chart below the cell starting with ``source``
+#: (Plotly while it runs, nbtrack's own SVG chart once frozen), and whether the cell was still running
+#: then, into ``window.__liveFrames``
 WATCH_CHART = """([source, tick]) => {
     const frames = [];
     window.__liveFrames = frames;
     window.__liveTimer = setInterval(() => {
         const notebook = window.jupyterapp.shell.currentWidget.content;
         const cell = notebook.widgets.find((c) => c.model.sharedModel.getSource().startsWith(source));
-        const plot = cell?.node.querySelector('.jp-OutputArea .js-plotly-plot');
+        const own = cell?.node.querySelector('.jp-OutputArea .nbtrack-Chart-static');
+        const plot = own ?? cell?.node.querySelector('.jp-OutputArea .js-plotly-plot');
         if (!plot) return;
-        const title = plot.querySelector('.gtitle')?.textContent ?? '';
-        const subtitles = [...plot.querySelectorAll('.annotation-text')].map((a) => a.textContent);
+        const title = plot.querySelector(own ? '.nbtrack-Chart-title' : '.gtitle')?.textContent ?? '';
+        const subtitles = [...plot.querySelectorAll(own ? '.nbtrack-Chart-panelTitle' : '.annotation-text')]
+            .map((a) => a.textContent);
         const running = cell.node.querySelector('.jp-InputPrompt').textContent.includes('*');
         const key = JSON.stringify([title, subtitles]);
         if (frames.length === 0 || frames[frames.length - 1].key !== key) {
@@ -210,7 +213,12 @@ def test_user_strings_never_execute_in_the_browser(
     run_all(page)
     wait_idle(page)
 
-    # the live chart of the tracked cell: the metric key and run name shown as text
+    # the tracked cell's chart, frozen (nbtrack's SVG chart), then opened in Plotly: key and name as text
+    frozen = cell(page, "tracked").locator(".jp-OutputArea .nbtrack-Chart-static")
+    expect(frozen).to_be_visible()
+    expect(frozen.locator(".nbtrack-Chart-panelTitle").first).to_contain_text(f"{SVG} = ")
+    expect(frozen.locator(".nbtrack-Chart-title")).to_contain_text(TRACKED_NAME)
+    frozen.locator(".nbtrack-Chart-interactive").click()
     live = cell(page, "tracked").locator(".jp-OutputArea .js-plotly-plot")
     expect(live).to_be_visible()
     expect(live.locator(".annotation-text").first).to_contain_text(f"{SVG} = ")
@@ -343,9 +351,20 @@ def test_compare_notebook_renders_the_table_the_live_chart_and_the_comparison(
     assert first["running"] and re.fullmatch(r"run #\d+ · running", first["title"]), compare_page.frames
     assert [re.sub(r" = .*", "", s) for s in first["subtitles"]] == ["acc", "loss"], compare_page.frames
     assert all(re.fullmatch(r"\w+ = -?[\d.e+-]+", s) for s in first["subtitles"]), compare_page.frames
-    # the kernel froze the chart: the cell's output model holds the final figure
+    # the kernel froze the chart: the cell's output model holds the final figure, which the page draws
+    # with nbtrack's SVG chart (one curve per key, every point the frame has), Plotly on demand
     assert chart_title_in_model(page, "live").endswith("· FINISHED")
+    frozen = cell(page, "live").locator(".jp-OutputArea .nbtrack-Chart-static")
+    expect(frozen.locator(".nbtrack-Chart-title")).to_have_text(re.compile(r"run #\d+ · FINISHED"))
+    assert frozen.locator(".nbtrack-Chart-panel").evaluate_all("(ps) => ps.map((p) => p.dataset.key)") == [
+        "acc",
+        "loss",
+    ]
+    paths = frozen.locator(".nbtrack-Chart-line").evaluate_all("(ls) => ls.map((l) => l.getAttribute('d'))")
+    assert [len(re.findall(r"[ML]", d)) for d in paths] == [60, 60]  # the cell's 60 steps, each drawn
     screenshot(page, "panels-live-chart-frozen", cell(page, "live").locator(".jp-OutputArea").first)
+    frozen.locator(".nbtrack-Chart-interactive").click()
+    expect(cell(page, "live").locator(".jp-OutputArea .js-plotly-plot .scatterlayer .trace")).to_have_count(2)
 
     # the run table
     table = cell(page, "table").locator(".nbtrack-run-table")

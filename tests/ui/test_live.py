@@ -99,3 +99,39 @@ def test_keys_and_run_names_are_escaped_in_the_chart(session: Session) -> None:
     assert XSS not in bundle["text/html"] and "&lt;img src=x onerror=alert(1)&gt;" in bundle["text/html"]
     layout = bundle[PLOTLY_MIME]["layout"]
     assert XSS not in str(layout) and XSS not in str(bundle[PLOTLY_MIME]["data"])
+
+
+def test_the_frozen_chart_carries_nbtracks_own_chart_with_the_same_points(session: Session) -> None:
+    from nbtrack.ui.live import CHART_MIME
+
+    shown = Recorder()
+    with nbtrack.start_run(name=XSS) as run:
+        chart = LiveChart(run, session.tracker.writer.flush, shown, interval=0.05, delay=0.0)
+        for step in range(50):
+            run.log({"acc": step / 49, **{f"k{i}": step * i for i in range(5)}}, step=step * 10)
+        session.tracker.writer.flush()
+        _wait_for(lambda: len(shown.calls) >= 1)
+        assert CHART_MIME not in shown.calls[-1][0]  # live frames are Plotly's alone
+    chart.freeze()
+    bundle = shown.calls[-1][0]
+    data = bundle[CHART_MIME]
+    assert data["title"] == f"run #{run.seq} {XSS} · FINISHED"  # raw: the renderer sets it as text
+    assert [p["key"] for p in data["panels"]] == ["acc", "k0", "k1", "k2"] and data["more"] == 2
+    acc = data["panels"][0]
+    assert acc["x"] == list(range(0, 500, 10)) and acc["last"] == 1.0
+    assert acc["y"][:3] == [0.0, float(f"{1 / 49:.6g}"), float(f"{2 / 49:.6g}")]
+
+
+def test_chart_data_makes_missing_values_gaps_and_keeps_the_last_value() -> None:
+    import numpy as np
+
+    from nbtrack.query.downsample import Points
+    from nbtrack.ui.figures import Series, chart_data
+
+    points = Points(np.array([0, 1, 2, 3]), np.array([1.0, np.nan, np.inf, 0.1234567891]), np.zeros(4))
+    data = chart_data([Series("run #1", "loss", points, 0.0)], "run #1 · FINISHED")
+    assert data["panels"] == [
+        {"key": "loss", "last": 0.1234567891, "x": [0, 1, 2, 3], "y": [1.0, None, None, 0.123457]}
+    ]
+    nan_last = Points(np.array([0, 1]), np.array([1.0, np.nan]), np.zeros(2))
+    assert chart_data([Series("r", "k", nan_last, 0.0)], "t")["panels"][0]["last"] is None
