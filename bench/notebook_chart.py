@@ -81,7 +81,8 @@ CELLS = {
 }
 
 #: marks (ms since navigation start) when the notebook's first cell, its first output and its first
-#: drawn Plotly trace (an SVG path with its ``d``) are in the DOM; checked on every animation frame
+#: drawn chart line (a Plotly trace's SVG path, or nbtrack's own SVG chart's line, with its ``d``) are in
+#: the DOM, and which of the two it was; checked on every animation frame
 MARKS_SCRIPT = """
 window.__marks = {};
 (function poll() {
@@ -93,9 +94,14 @@ window.__marks = {};
     marks.output = now;
   }
   if (marks.chart === undefined) {
-    for (const path of document.querySelectorAll('.js-plotly-plot .scatterlayer .trace path')) {
+    const drawn = '.js-plotly-plot .scatterlayer .trace path, .nbtrack-Chart-static .nbtrack-Chart-line';
+    for (const path of document.querySelectorAll(drawn)) {
       const d = path.getAttribute('d');
-      if (d && d.length > 20) { marks.chart = now; marks.d = d.length; break; }
+      if (d && d.length > 20) {
+        marks.chart = now; marks.d = d.length;
+        marks.kind = path.closest('.nbtrack-Chart-static') ? 'nbtrack SVG' : 'plotly';
+        break;
+      }
     }
     if (marks.chart !== undefined) {  // where the time went: the plotly.js chunk Lab's renderer loads
       const chunks = performance.getEntriesByType('resource')
@@ -211,7 +217,7 @@ def sign(path: Path, data_dir: Path) -> None:
     NotebookNotary(data_dir=str(data_dir)).sign(nb)
 
 
-def open_once(browser: Any, lab: Any, name: str, wait_s: float, cold: bool) -> dict[str, float | None]:
+def open_once(browser: Any, lab: Any, name: str, wait_s: float, cold: bool) -> dict[str, Any]:
     """Open ``name`` in a fresh tab and workspace; the page's marks (ms since navigation).
 
     ``browser`` is a context whose HTTP cache is warm (as a user's browser), or with ``cold`` a
@@ -234,7 +240,7 @@ def open_once(browser: Any, lab: Any, name: str, wait_s: float, cold: bool) -> d
         if cold:
             context.close()
         lab.shutdown_sessions()
-    keys = ("cells", "output", "chart", "d", "js_start", "js_end", "js_bytes", "js_transferred")
+    keys = ("cells", "output", "chart", "d", "kind", "js_start", "js_end", "js_bytes", "js_transferred")
     return {key: marks.get(key) for key in keys}
 
 
@@ -289,7 +295,7 @@ def draw_times(
     """Median marks per variant over ``opens`` opens, variants interleaved."""
     from tests.e2e.lab import chromium
 
-    results: dict[str, list[dict[str, float | None]]] = {name: [] for name in variants}
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     with lab_server(folder / "lab") as lab, chromium() as browser:
         data_dir = lab.root_dir.parent / "data"
         for name, nb in variants.items():
@@ -315,6 +321,7 @@ def draw_times(
             "chart_ms": statistics.median(m["chart"] for m in drawn) if drawn else None,
             "after_cells_ms": statistics.median(m["chart"] - m["cells"] for m in drawn) if drawn else None,
             "path_chars": drawn[0]["d"] if drawn else None,
+            "drawn_by": sorted({str(m.get("kind")) for m in drawn}),
             "js_loaded_after_cells_ms": statistics.median(
                 m["js_end"] - m["cells"] for m in drawn if m["js_end"]
             )
@@ -448,7 +455,8 @@ def print_report(
     print()
     for row in rows:
         cdn = "; its HTML loads plotly.js from cdn.plot.ly" if row["cdn_script"] else ""
-        print(f"{row['output']}: {row['mimes']}{cdn}")
+        drawn_by = ", ".join(times[key[row["output"]]]["drawn_by"]) or "nothing"
+        print(f"{row['output']}: {row['mimes']}{cdn}; drawn by {drawn_by}")
     print()
     bare = times["bare page"]
     print(
@@ -458,8 +466,8 @@ def print_report(
     )
     for row in rows:
         t = times[key[row["output"]]]
-        if t["js_loaded_after_cells_ms"] is None:
-            continue
+        if t["js_loaded_after_cells_ms"] is None or t["drawn_by"] != ["plotly"]:
+            continue  # plotly.js matters only where Plotly drew the chart
         print(
             f"{row['output']}: JupyterLab's Plotly renderer loaded its plotly.js chunk "
             f"({t['js_bytes'] / 1e6:.1f} MB, {t['js_transferred'] / 1e6:.1f} MB over the network) "
