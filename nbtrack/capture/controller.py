@@ -141,7 +141,7 @@ class Controller:
 
         place, key, value = comparison
         unsaved = []
-        for other, row, experiment in self.tracker.writer.for_comparison(besides=sink):
+        for other, row, experiment in self.tracker.writer.for_comparison(besides=sink, key=key):
             has_key, last = other.last_buffered(key)
             if has_key and other.seq is not None:
                 there = RunPlace(other.run_id, other.seq, experiment, row.get("notebook"), row.get("cell_id"))

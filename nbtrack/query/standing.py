@@ -41,10 +41,12 @@ class Standing:
 
 
 def _statements() -> dict[str, Prepared]:
-    """The four query shapes, built once with bound parameters (building them costs more than running).
+    """The comparison as one statement per shape, built once with bound parameters.
 
-    Each is an index walk that stops at its first row (see migration 0003), so the summary line costs
-    the same with ten runs in the experiment as with a hundred thousand.
+    One statement, one round trip: best other value, and the previous run's seq and value, as three
+    scalar subqueries. Each is an index walk that stops at its first row (see migration 0003), so the
+    summary line costs the same with ten runs in the experiment as with a hundred thousand. Run alone
+    (no BEGIN/COMMIT around it), it still reads one snapshot: a statement is its own transaction.
     """
     r, s = t.runs.c, t.metric_summaries.c
     experiment = (
@@ -58,26 +60,37 @@ def _statements() -> dict[str, Prepared]:
         s.run_id != sa.bindparam("run_id"),
     )
 
-    def best(order: Any) -> Prepared:
-        return Prepared(sa.select(s["last"]).where(others, s["last"].is_not(None)).order_by(order).limit(1))
+    def best(order: Any) -> Any:
+        return (
+            sa.select(s["last"])
+            .where(others, s["last"].is_not(None))
+            .order_by(order)
+            .limit(1)
+            .scalar_subquery()
+        )
 
-    previous = (
-        sa.select(r.seq, s["last"])
-        .select_from(t.runs.join(t.metric_summaries, s.run_id == r.run_id))
-        .where(others, r.experiment_id == experiment, r.seq < sa.bindparam("seq"))
-        .order_by(r.seq.desc())
-        .limit(1)
-    )
     same_cell = sa.and_(
         r.cell_id == sa.bindparam("cell_id"),
         r.notebook.is_not_distinct_from(sa.bindparam("notebook")),
     )
-    return {
-        "min": best(s["last"].asc()),
-        "max": best(s["last"].desc()),
-        "previous": Prepared(previous),
-        "previous_in_cell": Prepared(previous.where(same_cell)),
-    }
+
+    def previous(column: Any, in_cell: bool) -> Any:
+        found = (
+            sa.select(column)
+            .select_from(t.runs.join(t.metric_summaries, s.run_id == r.run_id))
+            .where(others, r.experiment_id == experiment, r.seq < sa.bindparam("seq"))
+        )
+        if in_cell:
+            found = found.where(same_cell)
+        return found.order_by(r.seq.desc()).limit(1).scalar_subquery()
+
+    statements = {}
+    for direction, order in (("min", s["last"].asc()), ("max", s["last"].desc())):
+        for in_cell in (False, True):
+            name = direction + ("_in_cell" if in_cell else "")
+            columns = best(order), previous(r.seq, in_cell), previous(s["last"], in_cell)
+            statements[name] = Prepared(sa.select(*columns))
+    return statements
 
 
 _STATEMENTS = _statements()
@@ -89,19 +102,17 @@ def metric_standing(
     """The standing of ``value`` of metric ``key`` for the run at ``place``, among the other runs.
 
     ``unsaved`` adds runs whose data is still in this process's memory (none of it in the store).
+    One statement, outside any explicit transaction: on a notebook cell's path each call into the
+    database lets other threads take the interpreter, so the fewer the better.
     """
     lower = lower_is_better(key)
     params: dict[str, Any] = {"experiment": place.experiment, "key": key, "run_id": place.run_id}
-    with store.read() as conn:
-        found_best = _STATEMENTS["min" if lower else "max"].execute(conn, params)
-        if place.cell_id:
-            found = _STATEMENTS["previous_in_cell"].execute(
-                conn, {**params, "seq": place.seq, "cell_id": place.cell_id, "notebook": place.notebook}
-            )
-        else:
-            found = _STATEMENTS["previous"].execute(conn, {**params, "seq": place.seq})
-    previous = (int(found[0][0]), _float(found[0][1])) if found else None
-    best = float(found_best[0][0]) if found_best else None
+    params.update(seq=place.seq, cell_id=place.cell_id, notebook=place.notebook)
+    name = ("min" if lower else "max") + ("_in_cell" if place.cell_id else "")
+    with store.translate("read"), store.engine.connect() as conn:
+        found_best, previous_seq, previous_value = _STATEMENTS[name].execute(conn, params)[0]
+    previous = (int(previous_seq), _float(previous_value)) if previous_seq is not None else None
+    best = float(found_best) if found_best is not None else None
     for other in unsaved:
         there = other.place
         if there.experiment != place.experiment or there.run_id == place.run_id:

@@ -152,29 +152,39 @@ class Writer:
                 break
             self._flush(raise_errors=False)
 
-    def for_comparison(self, besides: RunSink) -> list[tuple[RunSink, dict[str, Any], str]]:
+    def for_comparison(
+        self, besides: RunSink, key: str | None = None
+    ) -> list[tuple[RunSink, dict[str, Any], str]]:
         """Prepare a comparison of ``besides`` with the other runs: what it must add to the store's.
 
         Other runs with pending data are written now, unless none of their data is in the store yet
         and their number is known (reserved): those are returned as ``(sink, run columns,
         experiment)``, their points all still buffered, for the comparison to read from memory.
         ``besides``'s own data, and other runs' late context or notes, are left to the writer thread.
+        With ``key``, only pending points of that metric count: a run whose unsaved points are all of
+        other metrics cannot change the comparison, so nothing is written for it on the caller's thread.
         """
+
+        def has_points(sink: RunSink) -> bool:
+            if key is None:
+                return any(cols[2] for cols in list(sink.buffers.values()))
+            cols = sink.buffers.get(key)
+            return cols is not None and bool(cols[2])
+
         with self._flush_lock:
             unsaved: list[tuple[RunSink, dict[str, Any], str]] = []
             needs_flush = False
             for sink, kind, payload in (*self._pending_ops, *self.ops):
                 if kind == "create" and sink is not besides:
-                    if sink.seq is None:
-                        needs_flush = True
-                    else:
+                    if sink.seq is not None:
                         unsaved.append((sink, *payload))
+                    elif key is None or has_points(sink):
+                        needs_flush = True  # its number comes with its row
             if not needs_flush:
                 needs_flush = any(
-                    cols[2]
+                    has_points(sink)
                     for sink in list(self._sinks)
                     if sink is not besides and sink.created.is_set()
-                    for cols in list(sink.buffers.values())
                 )
             if needs_flush:
                 self._flush_locked(raise_errors=True)

@@ -355,6 +355,24 @@ def test_summary_line_says_best_so_far_and_the_change_since_the_previous_run(she
     assert "→ val_loss 0.4 (best so far, -0.5 vs #4)" in lines[-1]  # lower is better for a loss
 
 
+def test_summary_line_counts_a_run_another_process_wrote_meanwhile(shell: Any, capsys: Any) -> None:
+    import subprocess
+    import sys
+
+    run(shell, "%%track\nacc = round(0.5, 3)\n")
+    script = "import nbtrack\nwith nbtrack.start_run(experiment='default') as r:\n    r.log(acc=0.9)\n"
+    subprocess.run([sys.executable, "-c", script], check=True)  # NBTRACK_STORE: the test's store
+    capsys.readouterr()
+    run(shell, "%%track\nacc = round(0.8, 3)\n")
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    # 0.8 would be the best of this process's runs; the other process's 0.9 is better. (Its number is
+    # above this process's reserved ones, so it is not this run's "previous": see store.reservation.)
+    assert "→ acc 0.8 (+0.3 vs #1)" in line and "best so far" not in line
+    run(shell, "%%track\nacc = round(0.95, 3)\n")
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "→ acc 0.95 (best so far, +0.15 vs #2)" in line
+
+
 def test_quoted_options_lose_their_quotes_as_in_a_shell(shell: Any) -> None:
     run(shell, "%%track 'baseline run' -e \"my exp\" -t 'note=two words'\nlr = 0.1\n")
     record = nbtrack.get_run(1)

@@ -151,3 +151,22 @@ def test_comparison_writes_first_when_part_of_an_earlier_run_is_already_stored(s
         assert tracker.writer.for_comparison(besides=mine.sink) == []  # it wrote the rest instead
         standing = metric_standing(session.store(), RunPlace(mine.id, mine.seq, "e"), "acc", 0.6)
         assert standing.best_other == 0.5  # the final value, not the stale 0.95
+
+
+def test_comparison_of_one_metric_writes_nothing_for_unsaved_points_of_other_metrics(
+    store_path: Path,
+) -> None:
+    with isolated_session(store_path, flush_interval=3600) as session:
+        tracker = session.tracker
+        earlier = tracker.start_run(background=True, experiment="e")
+        earlier.log(acc=0.95)
+        tracker.writer.flush()  # the run and its acc are in the store
+        earlier.log(loss=0.5)  # a point of another metric, only in memory
+        earlier.end(wait=False)
+        mine = tracker.start_run(background=True, experiment="e")
+        assert tracker.writer.for_comparison(besides=mine.sink, key="acc") == []
+        assert earlier.sink.buffered() == 1  # not written on the caller's thread
+        standing = metric_standing(session.store(), RunPlace(mine.id, mine.seq, "e"), "acc", 0.6)
+        assert standing.best_other == 0.95
+        assert tracker.writer.for_comparison(besides=mine.sink, key="loss") == []
+        assert earlier.sink.buffered() == 0  # its loss would change that comparison: written first
