@@ -109,7 +109,7 @@ class CellRun:
             run.log_params(from_namespace, origin=ParamOrigin.NAMESPACE)
         self._quick = quick
         self.place = {"notebook": notebook, "cell_id": quick.get("cell_id")}
-        self._collector = ctx.ContextCollector(shell, cwd=_folder_of(notebook))
+        self._collector = ctx.ContextCollector(shell)  # it finds the notebook's folder itself
         self._capture = OutputCapture(shell)
         self._capture.start()
         self._rss0 = ctx.peak_rss_bytes()
@@ -132,6 +132,8 @@ class CellRun:
         with guarded("recording the cell's context"):
             self._record_context(run, wall)
         run.end(status, error_text, wait=False)  # the writer saves it now, off the kernel's thread
+        if self._collector is not None:
+            self._collector.cell_ended()  # git and packages are read now, off the kernel's thread
         return status
 
     def _stop_capture(self) -> Captured | None:
@@ -228,15 +230,6 @@ def _expr_key(expr: str | None) -> str | None:
         return None
     key = " ".join(expr.split())
     return key if len(key) <= MAX_EXPR_KEY else key[: MAX_EXPR_KEY - 1] + "…"
-
-
-def _folder_of(notebook: str | None) -> str | None:
-    if not notebook:
-        return None
-    from pathlib import Path
-
-    parent = Path(notebook).parent
-    return str(parent) if parent.is_dir() else None
 
 
 def default_experiment(notebook: str | None) -> str:

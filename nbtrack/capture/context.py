@@ -5,10 +5,11 @@ Context comes at two speeds, because ``%%track`` must stay cheap on the kernel's
 * :func:`quick_context` takes a few microseconds: notebook path, cell id, execution count, kernel id,
   Python version, platform, host, user, pid, working directory. What cannot change within a process
   (Python, platform, host, user, kernel id) is computed once.
-* :class:`ContextCollector`, built before the cell runs, starts a daemon thread that computes
-  :func:`git_state` of the notebook's folder and :func:`package_versions` of ``sys.modules``.
-  ``collector.result(timeout)`` after the cell returns ``{"git": {...} | None, "packages": {...}}``
-  (``None`` if the thread is not done within ``timeout``); modules the cell imported are added then.
+* :class:`ContextCollector`, built before the cell runs, has nbtrack's context worker thread compute
+  :func:`git_state` of the notebook's folder and :func:`package_versions` of ``sys.modules`` once
+  the cell is over (or at most :data:`COLLECT_WITHIN_S` after it began; see :class:`_Schedule`).
+  ``collector.result(timeout)`` returns ``{"git": {...} | None, "packages": {...}}`` (``None`` if
+  the thread is not done within ``timeout``); modules the cell imported are added then.
 
 Notebook path and cell id
     JupyterLab/Notebook start the kernel with ``JPY_SESSION_NAME`` (the notebook's absolute path;
@@ -40,6 +41,7 @@ import re
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
@@ -209,63 +211,179 @@ def package_versions(module_names: Iterable[str]) -> dict[str, str]:
 
 
 # -- the slow part, off the kernel's thread -------------------------------------------------------
-_worker: Any = None  # concurrent.futures.ThreadPoolExecutor, made on first use (and anew after fork)
+COLLECT_WITHIN_S = 0.25
+"""The slow context of a cell is read at most this long after the cell began (sooner once it ended)."""
+QUIET_S = 0.02
+"""... and once no tracked cell has been running for this long: a burst of cells shares one reading."""
 
 
-def _background() -> Any:
-    """One long-lived worker thread for slow context: starting a thread per cell costs ~0.3 ms."""
-    global _worker
-    if _worker is None:
-        from concurrent.futures import ThreadPoolExecutor
+class _Schedule:
+    """nbtrack's one context worker thread and what waits for it (made on first use, anew after fork).
 
-        _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbtrack-context")
-    return _worker
+    A cell's slow context is not read while the cell runs: ``git status`` is a child process and
+    package lookups hold the interpreter, both taking CPU and the GIL from a short cell (and on a busy
+    2-core machine the CPU from its kernel). Collectors wait until their cell ended and no tracked
+    cell has run for :data:`QUIET_S`, or until :data:`COLLECT_WITHIN_S` after the oldest one's cell
+    began, so a long cell still records the state it started in; then one ``git status`` per folder
+    and one package pass serve every waiting collector, each read after its cell began.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._waiting: list[ContextCollector] = []
+        self._calls: list[Callable[[], None]] = []
+        self._thread: threading.Thread | None = None
+
+    def add(self, collector: ContextCollector) -> None:
+        """Read ``collector``'s context once its cell allows (see the class)."""
+        with self._cond:
+            self._waiting.append(collector)
+            self._start()
+            self._cond.notify()
+
+    def call(self, function: Callable[[], None]) -> None:
+        """Run ``function`` on the worker thread."""
+        with self._cond:
+            self._calls.append(function)
+            self._start()
+            self._cond.notify()
+
+    def poke(self) -> None:
+        """A cell ended: the worker looks again at what waits."""
+        with self._cond:
+            self._cond.notify()
+
+    def _start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._loop, name="nbtrack-context", daemon=True)
+            self._thread.start()
+
+    def _next(self) -> tuple[list[ContextCollector], list[Callable[[], None]]]:
+        with self._cond:
+            while True:
+                calls, self._calls = self._calls, []
+                if calls:
+                    return [], calls
+                if self._waiting:
+                    deadline = min(c.began for c in self._waiting) + COLLECT_WITHIN_S
+                    ended = [c.ended for c in self._waiting]
+                    if None not in ended:
+                        deadline = min(deadline, max(e for e in ended if e is not None) + QUIET_S)
+                    wait = deadline - time.monotonic()
+                    if wait <= 0:
+                        batch, self._waiting = self._waiting, []
+                        return batch, []
+                    self._cond.wait(wait)
+                else:
+                    self._cond.wait()
+
+    def _loop(self) -> None:
+        while True:
+            batch, calls = self._next()
+            for function in calls:
+                try:
+                    function()
+                except Exception:  # after the cell: nobody to warn; the run keeps its quick context
+                    logging.getLogger("nbtrack").debug("late context not recorded", exc_info=True)
+            if batch:
+                _collect(batch)
+
+
+def _collect(batch: list[ContextCollector]) -> None:
+    """Read git state (once per folder) and package versions (once) for collectors waiting together."""
+    states: dict[str | None, GitState | None] = {}
+    seen: tuple[str, ...] = ()
+    packages: dict[str, str] = {}
+    try:
+        for collector in batch:
+            folder = collector.folder()
+            if folder not in states:
+                states[folder] = git_state(folder) if folder else None
+        seen = _module_names()
+        packages = _worker_packages.versions(seen)
+    finally:
+        for collector in batch:
+            collector._deliver(states.get(collector.folder()), seen, packages)
+
+
+_schedule: _Schedule | None = None
+
+
+def _worker() -> _Schedule:
+    global _schedule
+    if _schedule is None:
+        _schedule = _Schedule()
+    return _schedule
 
 
 def _forget_worker() -> None:
-    global _worker
-    _worker = None  # its thread does not exist in a forked child
+    global _schedule
+    _schedule = None  # its thread does not exist in a forked child
 
 
 os.register_at_fork(after_in_child=_forget_worker)
 
 
 class ContextCollector:
-    """Computes the slow context (git state, package versions) on nbtrack's context worker thread.
+    """Reads the slow context (git state, package versions) on nbtrack's context worker thread.
 
-    Git is read from ``cwd`` if given, else the notebook's folder, else the working directory.
+    Git is read from ``cwd`` if given, else the notebook's folder, else the working directory (found
+    on the worker thread: each file-system call on the kernel's thread lets other threads take the
+    GIL). Call :meth:`cell_ended` when the cell is over; the reading happens then (see
+    :class:`_Schedule`), or :data:`COLLECT_WITHIN_S` after the collector was made.
     """
 
     def __init__(self, shell: Any | None, cwd: str | None = None) -> None:
-        self.folder = cwd or _notebook_folder(shell) or _cwd()
+        self._shell = shell
+        self._cwd = cwd
+        self._folder: str | bool | None = False  # False: not looked up yet
+        self.began = time.monotonic()
+        self.ended: float | None = None
         self._ready = threading.Event()
         self._lock = threading.Lock()
         self._git: GitState | None = None
         self._seen: tuple[str, ...] = ()  # sys.modules' keys when the thread looked
         self._packages: dict[str, str] = {}
         self._result: dict[str, Any] | None = None
-        _background().submit(self._collect)
+        self._callbacks: list[Callable[[dict[str, Any]], None]] = []
+        _worker().add(self)
 
-    def _collect(self) -> None:
-        try:
-            self._git = git_state(self.folder) if self.folder else None
-            self._seen = _module_names()
-            self._packages = _worker_packages.versions(self._seen)
-        finally:
+    def folder(self) -> str | None:
+        """The folder git is read from (looked up on the worker thread, once)."""
+        if self._folder is False:
+            self._folder = self._cwd or _notebook_folder(self._shell) or _cwd()
+        return self._folder if isinstance(self._folder, str) else None
+
+    def cell_ended(self) -> None:
+        """The cell is over: read its context as soon as no other tracked cell keeps the kernel busy."""
+        if self.ended is None:
+            self.ended = time.monotonic()
+            _worker().poke()
+
+    def _deliver(self, git: GitState | None, seen: tuple[str, ...], packages: dict[str, str]) -> None:
+        with self._lock:
+            self._git, self._seen, self._packages = git, seen, dict(packages)
             self._ready.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            self._call(callback)
 
-    def when_ready(self, callback: Callable[[dict[str, Any]], None], timeout: float = 30.0) -> None:
+    def _call(self, callback: Callable[[dict[str, Any]], None]) -> None:
+        result = self.result()
+        if result is None:  # pragma: no cover - only called once ready
+            return
+        try:
+            callback(result)
+        except Exception:  # after the cell: nobody to warn; the run keeps its quick context
+            logging.getLogger("nbtrack").debug("late context not recorded", exc_info=True)
+
+    def when_ready(self, callback: Callable[[dict[str, Any]], None]) -> None:
         """Call ``callback(result)`` on the worker thread once the slow parts are computed."""
-
-        def deliver() -> None:
-            result = self.result(timeout)
-            if result is not None:
-                try:
-                    callback(result)
-                except Exception:  # after the cell: nobody to warn; the run keeps its quick context
-                    logging.getLogger("nbtrack").debug("late context not recorded", exc_info=True)
-
-        _background().submit(deliver)
+        with self._lock:
+            if not self._ready.is_set():
+                self._callbacks.append(callback)
+                return
+        _worker().call(lambda: self._call(callback))
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the slow parts are computed (at most ``timeout`` seconds); whether they are."""

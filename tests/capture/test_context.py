@@ -524,6 +524,79 @@ def test_collector_starts_over_when_a_module_was_removed(tmp_path: Path, git_env
     assert slow["packages"]["numpy"] == importlib.metadata.version("numpy")
 
 
+def _counting_git_state(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    import nbtrack.capture.context as context
+
+    calls: list[str] = []
+
+    def counted(path: str, timeout: float = 2.0) -> GitState | None:
+        calls.append(path)
+        return git_state(path, timeout)
+
+    monkeypatch.setattr(context, "git_state", counted)
+    return calls
+
+
+def test_collector_reads_nothing_while_its_cell_runs(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbtrack.capture.context as context
+
+    monkeypatch.setattr(context, "COLLECT_WITHIN_S", 60.0)
+    calls = _counting_git_state(monkeypatch)
+    collector = ContextCollector(None, cwd=str(repo))
+    assert not collector.wait(0.3)  # no git child process and no package pass beside the cell
+    assert calls == []
+    collector.cell_ended()
+    assert collector.wait(10.0)
+    slow = collector.result()
+    assert slow is not None and slow["git"]["commit"] == _git(repo, "rev-parse", "HEAD")
+
+
+def test_a_burst_of_cells_shares_one_git_status_read_after_the_last_began(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbtrack.capture.context as context
+
+    monkeypatch.setattr(context, "COLLECT_WITHIN_S", 60.0)
+    calls = _counting_git_state(monkeypatch)
+    first = ContextCollector(None, cwd=str(repo))
+    first.cell_ended()
+    second = ContextCollector(None, cwd=str(repo))  # the next cell runs: the first one waits too
+    assert not first.wait(0.3)
+    second.cell_ended()
+    assert first.wait(10.0) and second.wait(10.0)
+    assert calls == [str(repo)]
+    assert first.result() == second.result()
+
+
+def test_a_long_cell_records_the_git_state_it_began_in(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbtrack.capture.context as context
+
+    monkeypatch.setattr(context, "COLLECT_WITHIN_S", 0.05)
+    collector = ContextCollector(None, cwd=str(repo))  # its cell never ends here
+    assert collector.wait(10.0)
+    (repo / "train.py").write_text("lr = 0.2  # edited while the cell still runs\n")
+    slow = collector.result()
+    assert slow is not None and slow["git"]["dirty"] is False
+
+
+def test_late_callbacks_run_on_the_worker_thread_even_when_the_result_is_ready(repo: Path) -> None:
+    import threading
+
+    collector = ContextCollector(None, cwd=str(repo))
+    collector.cell_ended()
+    assert collector.wait(10.0)
+    seen: list[tuple[str, dict[str, Any]]] = []
+    done = threading.Event()
+
+    def callback(result: dict[str, Any]) -> None:
+        seen.append((threading.current_thread().name, result))
+        done.set()
+
+    collector.when_ready(callback)
+    assert done.wait(10.0)
+    assert seen[0][0] == "nbtrack-context" and seen[0][1]["git"]["root"] == os.path.realpath(repo)
+
+
 def test_the_workers_package_memo_answers_as_a_full_pass_for_growing_and_shrunk_module_lists() -> None:
     import numpy  # noqa: F401 - a distribution the module list must contain
 
