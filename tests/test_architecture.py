@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "cli": LEAVES | {"query", "tracking", "store"},
     "interop": LEAVES | {"query", "tracking", "store"},
 }
-HEAVY = ["pandas", "sqlalchemy", "numpy", "plotly", "ipywidgets", "alembic", "fsspec", "IPython"]
+HEAVY = ["pandas", "sqlalchemy", "numpy", "plotly", "ipywidgets", "alembic", "fsspec", "IPython", "typing"]
 
 
 def _layer(module: str) -> str | None:
