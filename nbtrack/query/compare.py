@@ -29,7 +29,7 @@ from nbtrack.model import ArtifactInfo, lower_is_better
 from nbtrack.query.downsample import DEFAULT_MAX_POINTS, Curve
 from nbtrack.query.history import load_curve
 from nbtrack.query.records import RunRecord, load_run
-from nbtrack.query.resolve import resolve_run_id
+from nbtrack.query.resolve import is_run_number, resolve_run_id
 from nbtrack.store.store import Store
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ def as_refs(refs: Any) -> list[Any]:
     columns = getattr(refs, "columns", None)
     if columns is not None and "run_id" in columns:
         return list(refs["run_id"])
-    if isinstance(refs, (str, int, RunRecord)) or hasattr(refs, "run_id"):
+    if isinstance(refs, (str, int, RunRecord)) or is_run_number(refs) or hasattr(refs, "run_id"):
         return [refs]
     if not isinstance(refs, Iterable):
         raise TypeError(f"compare() takes run numbers, run ids or runs, got {type(refs).__name__}")

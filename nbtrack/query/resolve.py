@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,8 @@ def resolve_run_id(store: Store, ref: Any) -> str:
     runs = t.runs.c
     with store.read() as conn:
         if seq is not None:
+            if not -(2**63) <= seq < 2**63:  # beyond any stored run number (and the database's integers)
+                raise RunNotFound(f"no run #{seq} in the store at {store.display_url}")
             found = conn.execute(sa.select(runs.run_id).where(runs.seq == seq)).scalar()
             if found is None:
                 raise RunNotFound(f"no run #{seq} in the store at {store.display_url}")
@@ -48,11 +51,14 @@ def resolve_run_id(store: Store, ref: Any) -> str:
     raise RunNotFound(f"no run {ref!r} in the store at {store.display_url}")
 
 
+def is_run_number(ref: Any) -> bool:
+    """True for an integral number (``12``, or ``numpy.int64(12)`` from a runs DataFrame), not a bool."""
+    return isinstance(ref, numbers.Integral) and not isinstance(ref, bool)
+
+
 def _as_seq(ref: Any) -> int | None:
-    if isinstance(ref, bool):
-        return None
-    if isinstance(ref, int):
-        return ref
+    if is_run_number(ref):
+        return int(ref)
     if isinstance(ref, str):
         text = ref.strip().removeprefix("#")
         if text.isdigit() and len(text) < 12:

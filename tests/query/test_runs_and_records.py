@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -86,6 +87,32 @@ def test_get_run_by_seq_hash_id_and_prefix(session: Session) -> None:
     target = runs[1]
     for ref in (target.seq, f"#{target.seq}", str(target.seq), target.id, target.id[:14], target):
         assert nbtrack.get_run(ref).id == target.id
+
+
+def test_run_numbers_from_a_runs_frame_are_run_references(session: Session) -> None:
+    runs = _make_runs()
+    frame = nbtrack.runs()
+    newest = frame["seq"].max()
+    assert isinstance(newest, np.integer)
+    assert nbtrack.get_run(newest).id == runs[-1].id
+    assert nbtrack.get_run(np.uint8(1)).id == runs[0].id
+    panel = nbtrack.compare([newest])  # raised RunNotFound: not a run reference: np.int64(3)
+    assert [r.id for r in panel.comparison.records] == [runs[-1].id]
+    assert [r.id for r in nbtrack.compare(newest).comparison.records] == [runs[-1].id]
+    assert nbtrack.tag_run(frame["seq"].iloc[-1], {"checked": "yes"}).tags["checked"] == "yes"
+    assert nbtrack.delete_runs(frame["seq"].iloc[:2]) == [3, 2]
+    assert nbtrack.runs()["seq"].tolist() == [1]
+
+
+def test_bools_and_numbers_beyond_any_run_are_not_run_references(session: Session) -> None:
+    _make_runs()
+    for ref in (True, np.bool_(True), 1.0):
+        with pytest.raises(RunNotFound, match="not a run reference"):
+            nbtrack.get_run(ref)
+    with pytest.raises(RunNotFound, match=f"no run #{10**30}"):
+        nbtrack.get_run(10**30)
+    with pytest.raises(RunNotFound, match="no run #-1 "):
+        nbtrack.get_run(np.int64(-1))
 
 
 def test_unknown_run_is_run_not_found_naming_it(session: Session) -> None:
